@@ -1,0 +1,33 @@
+import { processCache } from '@middy/util'
+
+/** A produced value, and whether `hideSecrets` keeps it off the context's enumerable keys. */
+export interface ProducedValue {
+  value: unknown
+  sensitive: boolean
+}
+
+/** One cached `fetchData` key: the shared in-flight promise, then its settled value. */
+export interface CacheSlot {
+  promise: Promise<ProducedValue>
+  settled?: ProducedValue
+  expiresAt: number
+}
+
+export type ValueStore = Map<string, CacheSlot>
+
+/**
+ * The store of one `cacheKey`, held inside `@middy/util`'s cache so that its `clearCache()` empties it.
+ * It is registered with `cacheExpiry: -1`, which never schedules a refresh timer: expiry is checked per
+ * key when an invocation asks (see docs/decisions/0003-cache.md), so nothing runs between invocations.
+ */
+export const valueStore = (cacheKey: string): ValueStore =>
+  processCache({ cacheKey, cacheExpiry: -1 }, () => new Map()).value as ValueStore
+
+/** Middy's convention: above 24 h, `cacheExpiry` is an absolute Unix-ms time rather than a duration. */
+const absoluteThreshold = 86_400_000
+
+export const expiresAt = (cacheExpiry: number, fetchedAt: number): number => {
+  if (cacheExpiry < 0) return Number.POSITIVE_INFINITY
+  if (cacheExpiry > absoluteThreshold) return cacheExpiry
+  return fetchedAt + cacheExpiry
+}

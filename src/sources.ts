@@ -1,0 +1,132 @@
+import type { StandardSchemaV1 } from './standard-schema.js'
+
+/** How the fetched text or bytes become the value. See the README's "Parsing". */
+export type ParseMode = 'auto' | 'text' | 'json' | 'list' | 'binary'
+export type ParameterParseMode = Exclude<ParseMode, 'binary'>
+export type SecretParseMode = Exclude<ParseMode, 'list'>
+
+export type JsonValue = string | number | boolean | null | JsonArray | JsonObject
+export type JsonArray = JsonValue[]
+export type JsonObject = { [key: string]: JsonValue }
+
+export interface ParameterOptions {
+  /** A version number of the parameter (sent as `version`). Not with `label`. */
+  version?: number
+  /** A label of the parameter (sent as `label`). Not with `version`. */
+  label?: string
+  /** Ask for SecureString values in clear (`withDecryption=true`). Default `true`. */
+  decrypt?: boolean
+  parse?: ParameterParseMode
+  /** A dot path into the parsed JSON value, e.g. `db.password`. */
+  field?: string
+  /** Any Standard Schema validator (zod, valibot, arktype...); its output becomes the value. */
+  schema?: StandardSchemaV1
+}
+
+export interface SecretOptions {
+  /** A version id of the secret. Not with `versionStage`. */
+  versionId?: string
+  /** A staging label such as `AWSPREVIOUS`. Not with `versionId`. */
+  versionStage?: string
+  parse?: SecretParseMode
+  /** A dot path into the parsed JSON value, e.g. `password`. */
+  field?: string
+  /** Any Standard Schema validator (zod, valibot, arktype...); its output becomes the value. */
+  schema?: StandardSchemaV1
+}
+
+export interface ParameterEntry extends ParameterOptions {
+  /** Parameter name, hierarchical path or full ARN. */
+  parameter: string
+}
+
+export interface SecretEntry extends SecretOptions {
+  /** Secret name or full ARN. */
+  secret: string
+}
+
+export type FetchEntry = ParameterEntry | SecretEntry
+
+// The declared value type rides on the entry as an optional, never-present property: the helpers only
+// carry it for the type checker, so plain objects and helper results behave the same at run time.
+declare const valueType: unique symbol
+declare const unset: unique symbol
+type Unset = typeof unset
+
+// `NoInfer` on the return types: inside `fetchData`, the expected entry type would otherwise be inferred
+// as the options, widening every literal `parse` back to the full union.
+
+/** Inferred options keep unknown keys; this turns them into errors like an annotated literal would. */
+export type NoExtraKeys<O, Known> = { [K in Exclude<keyof O, keyof Known>]: never }
+
+export interface Typed<T> {
+  readonly [valueType]?: T
+}
+
+/**
+ * A Parameter Store entry for `fetchData`: `{ parameter: name, ...options }`.
+ * `parameter<T>(name)` declares the value's type; otherwise it follows `schema`, `field` and `parse`.
+ */
+export function parameter<T = Unset, const O extends ParameterOptions = {}>(
+  name: string,
+  options?: O & ParameterOptions & NoExtraKeys<O, ParameterOptions>,
+): { parameter: string } & NoInfer<O> & Typed<T> {
+  return { parameter: name, ...options } as { parameter: string } & O & Typed<T>
+}
+
+/**
+ * A Secrets Manager entry for `fetchData`: `{ secret: id, ...options }`.
+ * `secret<T>(id)` declares the value's type; otherwise it follows `schema`, `field` and `parse`.
+ */
+export function secret<T = Unset, const O extends SecretOptions = {}>(
+  id: string,
+  options?: O & SecretOptions & NoExtraKeys<O, SecretOptions>,
+): { secret: string } & NoInfer<O> & Typed<T> {
+  return { secret: id, ...options } as { secret: string } & O & Typed<T>
+}
+
+type Declared<E> = E extends { readonly [valueType]?: infer T } ? T : Unset
+
+/** The parse modes an entry may use: its literal, or every mode when only known as a wide type. */
+type ModesOf<E> = E extends { parse: infer P extends ParseMode }
+  ? P
+  : E extends { parse?: infer P }
+    ? Exclude<P, undefined> | 'auto'
+    : 'auto'
+
+/** What `auto` can produce: JSON-looking text is parsed to an object or array, the rest stays as it is. */
+type AutoOf<E> = E extends { secret: string }
+  ? string | Uint8Array | JsonObject | JsonArray
+  : string | string[] | JsonObject | JsonArray
+
+/** What each parse mode guarantees (distributes over a union of modes). */
+type ByMode<M, E> = M extends 'text'
+  ? string
+  : M extends 'list'
+    ? string[]
+    : M extends 'binary'
+      ? Uint8Array
+      : M extends 'json'
+        ? JsonValue
+        : AutoOf<E>
+
+type Derived<E> = E extends { schema: infer S extends StandardSchemaV1 }
+  ? StandardSchemaV1.InferOutput<S>
+  : 'schema' extends keyof E
+    ? // A wide entry type that may carry any validator: nothing more can be said.
+      unknown
+    : E extends { field: string }
+      ? JsonValue
+      : 'field' extends keyof E
+        ? JsonValue | ByMode<ModesOf<E>, E>
+        : ByMode<ModesOf<E>, E>
+
+/** The type of the value a `fetchData` entry produces. */
+export type ValueOf<E> = [Declared<E>] extends [Unset]
+  ? Derived<E>
+  : unknown extends Declared<E>
+    ? Derived<E>
+    : Declared<E>
+
+/** The values a `fetchData` object produces, by key. */
+export type ValuesOf<F> = { -readonly [K in keyof F]: ValueOf<F[K]> }
