@@ -1,0 +1,16 @@
+export type { FaultAction, FaultMatch, FaultRule } from './faults.js'
+export type { EmulatorOptions } from './options.js'
+export { notReadyBody, upstreamErrorBody } from './protocol.js'
+export type { Emulator, RecordedRequest, RequestOutcome } from './server.js'
+export { startEmulator } from './server.js'
+export type {
+  EmulatorValues,
+  ParameterDefinition,
+  ParameterEntry,
+  ParameterType,
+  SecretContent,
+  SecretEntry,
+  SecretVersion,
+  SecretVersions,
+} from './values.js'
+export { validateValues } from './values.js'
