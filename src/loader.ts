@@ -7,7 +7,8 @@ import { produceValue, RecipeFailure } from './parse.js'
 /** Every key's value, in `entries` order. */
 export type LoadedValues = ProducedValue[]
 
-const keyLabel = (entry: ResolvedEntry) => `\`${entry.key}\` (${describeSource(entry.ref.service, entry.ref.name)})`
+const keyLabel = (entry: ResolvedEntry) =>
+  `\`${entry.key}\` (${describeSource(entry.ref.service, entry.ref.name)})`
 
 /** The client's error is about a request; the key's error also names the key it was meant for. */
 const keyError = (entry: ResolvedEntry, error: unknown, fetched?: Fetched): ExtensionSecretsError => {
@@ -30,7 +31,10 @@ const keyError = (entry: ResolvedEntry, error: unknown, fetched?: Fetched): Exte
     })
   }
   // Not a failure this package knows: keep it as the cause, unread, since it may quote anything.
-  return new ExtensionSecretsError('FETCH_FAILED', `${keyLabel(entry)}: unexpected failure`, { ...details, cause: error })
+  return new ExtensionSecretsError('FETCH_FAILED', `${keyLabel(entry)}: unexpected failure`, {
+    ...details,
+    cause: error,
+  })
 }
 
 const produce = async (entry: ResolvedEntry, fetched: Fetched): Promise<ProducedValue> => {
@@ -43,7 +47,11 @@ const produce = async (entry: ResolvedEntry, fetched: Fetched): Promise<Produced
 
 const fetchFailed = (errors: ExtensionSecretsError[], total: number): ExtensionSecretsError => {
   const list = errors.map((error) => `${error.code} ${error.reason}`).join('; ')
-  return new ExtensionSecretsError('FETCH_FAILED', `failed to fetch ${errors.length} of ${total} values: ${list}`, { errors })
+  return new ExtensionSecretsError(
+    'FETCH_FAILED',
+    `failed to fetch ${errors.length} of ${total} values: ${list}`,
+    { errors },
+  )
 }
 
 /**
@@ -95,32 +103,32 @@ export const createLoader = (options: ResolvedOptions, client: ExtensionClient) 
     const store = cacheExpiry === 0 ? undefined : valueStore(cacheKey)
     const now = Date.now()
     const slots: (ProducedValue | Promise<ProducedValue>)[] = new Array(entries.length)
-    let missing: number[] | undefined
-    let shared: number[] | undefined
+    const missing: number[] = []
+    const shared: number[] = []
     for (let index = 0; index < entries.length; index++) {
       const slot = store?.get(entries[index]!.key)
       if (slot === undefined || slot.expiresAt <= now) {
-        ;(missing ??= []).push(index)
+        missing.push(index)
       } else if (slot.settled !== undefined) {
         slots[index] = slot.settled
       } else {
         // Fetched by a concurrent invocation and not settled yet: wait for it, within our own deadline.
         slots[index] = slot.promise
-        ;(shared ??= []).push(index)
+        shared.push(index)
       }
     }
-    if (missing === undefined && shared === undefined) return slots as ProducedValue[]
-    if (missing !== undefined) fetchInto(missing, slots, deadline, store)
+    if (missing.length === 0 && shared.length === 0) return slots as ProducedValue[]
+    if (missing.length > 0) fetchInto(missing, slots, deadline, store)
     return settle(slots, shared, deadline)
   }
 
   async function settle(
     slots: (ProducedValue | Promise<ProducedValue>)[],
-    shared: number[] | undefined,
+    shared: number[],
     deadline: number | undefined,
   ): Promise<LoadedValues> {
     let timer: NodeJS.Timeout | undefined
-    if (shared !== undefined && deadline !== undefined) {
+    if (shared.length > 0 && deadline !== undefined) {
       const expired = new Promise<'expired'>((resolve) => {
         timer = setTimeout(resolve, Math.max(0, deadline - performance.now()), 'expired')
       })

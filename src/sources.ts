@@ -59,6 +59,9 @@ type Unset = typeof unset
 /** Inferred options keep unknown keys; this turns them into errors like an annotated literal would. */
 export type NoExtraKeys<O, Known> = { [K in Exclude<keyof O, keyof Known>]: never }
 
+/** The options of a helper called without any. */
+type NoOptions = Record<never, never>
+
 export interface Typed<T> {
   readonly [valueType]?: T
 }
@@ -67,7 +70,7 @@ export interface Typed<T> {
  * A Parameter Store entry for `fetchData`: `{ parameter: name, ...options }`.
  * `parameter<T>(name)` declares the value's type; otherwise it follows `schema`, `field` and `parse`.
  */
-export function parameter<T = Unset, const O extends ParameterOptions = {}>(
+export function parameter<T = Unset, const O extends ParameterOptions = NoOptions>(
   name: string,
   options?: O & ParameterOptions & NoExtraKeys<O, ParameterOptions>,
 ): { parameter: string } & NoInfer<O> & Typed<T> {
@@ -78,7 +81,7 @@ export function parameter<T = Unset, const O extends ParameterOptions = {}>(
  * A Secrets Manager entry for `fetchData`: `{ secret: id, ...options }`.
  * `secret<T>(id)` declares the value's type; otherwise it follows `schema`, `field` and `parse`.
  */
-export function secret<T = Unset, const O extends SecretOptions = {}>(
+export function secret<T = Unset, const O extends SecretOptions = NoOptions>(
   id: string,
   options?: O & SecretOptions & NoExtraKeys<O, SecretOptions>,
 ): { secret: string } & NoInfer<O> & Typed<T> {

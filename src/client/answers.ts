@@ -29,7 +29,8 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
 const base64Pattern = /^[A-Za-z0-9+/]*={0,2}$/
 
 const decodeBase64 = (text: string, what: string): Uint8Array => {
-  if (text.length % 4 !== 0 || !base64Pattern.test(text)) throw new MalformedAnswer(`${what} is not valid base64`)
+  if (text.length % 4 !== 0 || !base64Pattern.test(text))
+    throw new MalformedAnswer(`${what} is not valid base64`)
   return new Uint8Array(Buffer.from(text, 'base64'))
 }
 
@@ -46,12 +47,44 @@ const readSecretOutput = (output: unknown, what: string): RawValue => {
   if (!isRecord(output)) throw new MalformedAnswer(`${what} is not a JSON object`)
   const { SecretString, SecretBinary } = output
   if (typeof SecretString === 'string') return { kind: 'text', text: SecretString, sensitive: true }
-  if (typeof SecretBinary === 'string') return { kind: 'binary', bytes: decodeBase64(SecretBinary, 'SecretBinary'), sensitive: true }
+  if (typeof SecretBinary === 'string')
+    return { kind: 'binary', bytes: decodeBase64(SecretBinary, 'SecretBinary'), sensitive: true }
   throw new MalformedAnswer(`${what} has neither SecretString nor SecretBinary`)
 }
 
+/**
+ * `SourceResult` comes from another service than the layer's own answer: captures show camelCase keys
+ * and binary bytes as a serialized Java ByteBuffer (signed bytes in `hb`, read from `offset` to `limit`).
+ * The SDK's own shape is read too, in case that changes.
+ */
+const readSourceResult = (output: unknown): RawValue => {
+  if (!isRecord(output)) throw new MalformedAnswer('Parameter.SourceResult is not a JSON object')
+  if (typeof output.secretString === 'string')
+    return { kind: 'text', text: output.secretString, sensitive: true }
+  const buffer = output.secretBinary
+  if (isRecord(buffer) && Array.isArray(buffer.hb)) {
+    const signed = buffer.hb
+    const offset = typeof buffer.offset === 'number' ? buffer.offset : 0
+    const limit = typeof buffer.limit === 'number' ? buffer.limit : signed.length
+    if (
+      !signed.every((byte) => Number.isInteger(byte) && byte >= -128 && byte <= 255) ||
+      limit > signed.length ||
+      offset > limit
+    ) {
+      throw new MalformedAnswer('Parameter.SourceResult.secretBinary is not a byte buffer')
+    }
+    return {
+      kind: 'binary',
+      bytes: Uint8Array.from(signed.slice(offset, limit) as number[], (byte) => byte & 0xff),
+      sensitive: true,
+    }
+  }
+  return readSecretOutput(output, 'Parameter.SourceResult')
+}
+
 const readParameterOutput = (output: unknown): RawValue => {
-  if (!isRecord(output) || !isRecord(output.Parameter)) throw new MalformedAnswer('the answer has no Parameter object')
+  if (!isRecord(output) || !isRecord(output.Parameter))
+    throw new MalformedAnswer('the answer has no Parameter object')
   const { Type, Value, SourceResult } = output.Parameter
   const parameterType = typeof Type === 'string' ? Type : undefined
   const sensitive = parameterType !== 'String' && parameterType !== 'StringList'
@@ -69,7 +102,7 @@ const readParameterOutput = (output: unknown): RawValue => {
     } catch {
       throw new MalformedAnswer('Parameter.SourceResult is not JSON')
     }
-    return readSecretOutput(source, 'Parameter.SourceResult')
+    return readSourceResult(source)
   }
   throw new MalformedAnswer('Parameter.Value is not a string')
 }
