@@ -84,8 +84,14 @@ describe('context types follow fetchData', () => {
   })
 
   test('keys are absent from the context with setToContext: false, but present on request.internal', () => {
-    const middleware = extensionSecrets({ fetchData: { db: secret<DbCredentials>('prod/db') }, setToContext: false })
-    expectTypeOf(middleware.before!).parameter(0).toHaveProperty('internal').toEqualTypeOf<{ db: DbCredentials }>()
+    const middleware = extensionSecrets({
+      fetchData: { db: secret<DbCredentials>('prod/db') },
+      setToContext: false,
+    })
+    expectTypeOf(middleware.before!)
+      .parameter(0)
+      .toHaveProperty('internal')
+      .toEqualTypeOf<{ db: DbCredentials }>()
     middy()
       .use(middleware)
       .handler(async (_event, context) => {

@@ -1,0 +1,139 @@
+import middy from '@middy/core'
+import { clearCache } from '@middy/util'
+import { afterEach, describe, expect, test } from 'vitest'
+import type { Emulator } from '../src/emulator/index.js'
+import {
+  ExtensionSecretsError,
+  type ExtensionSecretsOptions,
+  extensionSecrets,
+  type FetchEntry,
+  parameter,
+  type StandardSchemaV1,
+  secret,
+} from '../src/index.js'
+import { allText, emulatorWith, lambdaContext, secretMarker, testToken } from './helpers.js'
+
+// Every error path is driven with values that carry a marker; no message, property or inspection of the
+// error may contain the marker or the token.
+
+let emulator: Emulator | undefined
+afterEach(async () => {
+  clearCache()
+  await emulator?.close()
+  emulator = undefined
+})
+
+const failing = async (
+  fetchData: Record<string, FetchEntry>,
+  faults: unknown[] = [],
+  extra: Record<string, unknown> = {},
+) => {
+  emulator = await emulatorWith({ faults: faults as never })
+  const handler = middy()
+    .use(
+      extensionSecrets({
+        fetchData,
+        port: emulator.port,
+        token: testToken,
+        retry: { maxRetryTime: 100 },
+        ...extra,
+      } as ExtensionSecretsOptions),
+    )
+    .handler(async () => 'ok')
+  try {
+    await handler({}, lambdaContext())
+  } catch (error) {
+    expect(error).toBeInstanceOf(ExtensionSecretsError)
+    return error as ExtensionSecretsError
+  }
+  throw new Error('expected a failure')
+}
+
+/** A schema that rejects and quotes its input in the message, as several validators do. */
+const quotingSchema: StandardSchemaV1<unknown, never> = {
+  '~standard': {
+    version: 1,
+    vendor: 'test',
+    validate: (value) => ({
+      issues: [{ message: `expected a number, received ${JSON.stringify(value)}`, path: ['password'] }],
+    }),
+  },
+}
+
+const expectClean = async (error: ExtensionSecretsError) => {
+  const text = await allText(error)
+  expect(text).not.toContain(secretMarker)
+  expect(text).not.toContain(testToken)
+  for (const inner of error.errors ?? []) {
+    const innerText = await allText(inner)
+    expect(innerText).not.toContain(secretMarker)
+    expect(innerText).not.toContain(testToken)
+    if (inner.cause !== undefined) expect(await allText(inner.cause)).not.toContain(secretMarker)
+  }
+}
+
+describe('no error ever contains a secret value or the token', () => {
+  test('parse json of a non-JSON secret (JSON.parse would quote it)', async () => {
+    const error = await failing({ plain: secret('prod/plain', { parse: 'json' }) })
+    expect(error.errors?.[0]?.code).toBe('PARSE_ERROR')
+    await expectClean(error)
+  })
+
+  test('a missing field of a JSON secret', async () => {
+    const error = await failing({ password: secret('prod/db', { field: 'db.password' }) })
+    expect(error.errors?.[0]?.code).toBe('PARSE_ERROR')
+    expect(error.errors?.[0]?.message).toContain("'db.password'")
+    await expectClean(error)
+  })
+
+  test('a schema whose messages quote the value', async () => {
+    const error = await failing({ db: secret('prod/db', { schema: quotingSchema }) })
+    expect(error.errors?.[0]?.code).toBe('VALIDATION_ERROR')
+    expect(error.errors?.[0]?.message).toContain('password: expected a number')
+    await expectClean(error)
+  })
+
+  test('a binary secret read as text', async () => {
+    const error = await failing({ cert: secret('prod/cert', { parse: 'text' }) })
+    expect(error.errors?.[0]?.code).toBe('PARSE_ERROR')
+    await expectClean(error)
+  })
+
+  test('token rejected, not ready, unreachable, upstream error', async () => {
+    await expectClean(await failing({ a: secret('prod/plain') }, [], { token: 'wrong-token' }))
+    await expectClean(await failing({ a: secret('prod/plain') }, [{ action: 'not-ready' }]))
+    await expectClean(await failing({ a: secret('prod/plain') }, [{ action: 'reset' }]))
+    await expectClean(await failing({ a: secret('prod/none') }))
+  })
+
+  test('a secret read as a list is not possible, and the error for a bad option does not echo long strings', () => {
+    expect(() =>
+      extensionSecrets({
+        fetchData: { a: secret('prod/plain') },
+        token: `${secretMarker}${'x'.repeat(50)}\n`,
+      } as never),
+    ).toThrow(TypeError)
+    try {
+      extensionSecrets({ fetchData: { a: secret('prod/plain') }, token: `${secretMarker}\n` } as never)
+    } catch (error) {
+      expect(String(error)).not.toContain(secretMarker)
+    }
+  })
+})
+
+test('the requests the emulator records hold neither the token nor values', async () => {
+  emulator = await emulatorWith()
+  const handler = middy()
+    .use(
+      extensionSecrets({
+        fetchData: { db: secret('prod/db'), key: parameter('/app/signing-key') },
+        port: emulator.port,
+        token: testToken,
+      }),
+    )
+    .handler(async () => 'ok')
+  await handler({}, lambdaContext())
+  const text = await allText(emulator.requests)
+  expect(text).not.toContain(testToken)
+  expect(text).not.toContain(secretMarker)
+})
