@@ -52,10 +52,7 @@ export class ExtensionSecretsError extends Error {
   readonly errors?: ExtensionSecretsError[]
 
   constructor(code: ExtensionSecretsErrorCode, message: string, details: ExtensionSecretsErrorDetails = {}) {
-    super(
-      messagePrefix + message,
-      details.cause === undefined ? undefined : { cause: details.cause },
-    )
+    super(messagePrefix + message, details.cause === undefined ? undefined : { cause: details.cause })
     this.code = code
     // Only defined properties are set, so `util.inspect(error)` shows what is known and nothing else.
     if (details.key !== undefined) this.key = details.key
@@ -75,4 +72,5 @@ export class ExtensionSecretsError extends Error {
 }
 
 /** Describes a source for messages: `secret "prod/db"`. */
-export const describeSource = (source: SourceService, name: string): string => `${source} ${JSON.stringify(name)}`
+export const describeSource = (source: SourceService, name: string): string =>
+  `${source} ${JSON.stringify(name)}`

@@ -62,5 +62,11 @@ export function extensionSecrets<const O extends ExtensionSecretsOptions>(
     return undefined
   }
 
-  return { before: extensionSecretsMiddlewareBefore } as MiddlewareObj<unknown, any, Error, ContextFor<O>, InternalFor<O>>
+  return { before: extensionSecretsMiddlewareBefore } as MiddlewareObj<
+    unknown,
+    any,
+    Error,
+    ContextFor<O>,
+    InternalFor<O>
+  >
 }

@@ -144,7 +144,8 @@ const checkBoolean = (value: unknown, path: string): boolean => {
 }
 
 const checkText = (value: unknown, path: string): string => {
-  if (typeof value !== 'string' || value.length === 0) fail(path, `must be a non-empty string, got ${describe(value)}`)
+  if (typeof value !== 'string' || value.length === 0)
+    fail(path, `must be a non-empty string, got ${describe(value)}`)
   const text = value as string
   if (!text.isWellFormed()) fail(path, 'is not well-formed UTF-16 (a lone surrogate cannot be URL-encoded)')
   return text
@@ -157,12 +158,19 @@ const describe = (value: unknown): string => {
   return `a ${typeof value}`
 }
 
-const isLoopback = (host: string): boolean => host === '::1' || /^127(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(host)
+const isLoopback = (host: string): boolean =>
+  host === '::1' || /^127(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(host)
 
 const checkSchema = (value: unknown, path: string): StandardSchemaV1 => {
   const standard = (value as { '~standard'?: { validate?: unknown } } | null)?.['~standard']
-  if ((typeof value !== 'object' && typeof value !== 'function') || typeof standard?.validate !== 'function') {
-    fail(path, 'must be a Standard Schema validator (zod, valibot, arktype...): an object with `~standard.validate`')
+  if (
+    (typeof value !== 'object' && typeof value !== 'function') ||
+    typeof standard?.validate !== 'function'
+  ) {
+    fail(
+      path,
+      'must be a Standard Schema validator (zod, valibot, arktype...): an object with `~standard.validate`',
+    )
   }
   return value as StandardSchemaV1
 }
@@ -172,7 +180,8 @@ const resolveEntry = (key: string, entry: unknown): ResolvedEntry => {
   if (!identifierPattern.test(key)) {
     fail(path, 'is not a valid JavaScript identifier; keys are used as they are on the context, so rename it')
   }
-  if (reservedKeys.has(key)) fail(path, 'would replace a member of the Lambda context or of every object; rename it')
+  if (reservedKeys.has(key))
+    fail(path, 'would replace a member of the Lambda context or of every object; rename it')
   if (!isPlainObject(entry)) fail(path, 'must be an object made by parameter(...) or secret(...)')
   const item = entry as Record<string, unknown>
   const isParameter = Object.hasOwn(item, 'parameter')
@@ -183,30 +192,42 @@ const resolveEntry = (key: string, entry: unknown): ResolvedEntry => {
   const parse = (item.parse ?? 'auto') as ParseMode
   const modes = isParameter ? parameterModes : secretModes
   if (!modes.includes(parse)) {
-    fail(`${path}.parse`, `must be one of ${modes.map((mode) => `'${mode}'`).join(', ')} for a ${isParameter ? 'parameter' : 'secret'}, got ${describe(item.parse)}`)
+    fail(
+      `${path}.parse`,
+      `must be one of ${modes.map((mode) => `'${mode}'`).join(', ')} for a ${isParameter ? 'parameter' : 'secret'}, got ${describe(item.parse)}`,
+    )
   }
   let field: string[] | undefined
   if (item.field !== undefined) {
     const text = checkText(item.field, `${path}.field`)
     field = text.split('.')
-    if (field.some((segment) => segment.length === 0)) fail(`${path}.field`, 'must be a dot path with no empty segment, like `db.password`')
-    if (parse !== 'auto' && parse !== 'json') fail(`${path}.field`, `needs parse 'json' or 'auto', not '${parse}'`)
+    if (field.some((segment) => segment.length === 0))
+      fail(`${path}.field`, 'must be a dot path with no empty segment, like `db.password`')
+    if (parse !== 'auto' && parse !== 'json')
+      fail(`${path}.field`, `needs parse 'json' or 'auto', not '${parse}'`)
   }
   const schema = item.schema === undefined ? undefined : checkSchema(item.schema, `${path}.schema`)
 
   let ref: SourceRef
   if (isParameter) {
     const name = checkText(item.parameter, `${path}.parameter`)
-    if (item.version !== undefined && item.label !== undefined) fail(path, 'may have `version` or `label`, not both')
-    ref = { service: 'parameter', name, decrypt: item.decrypt === undefined ? true : checkBoolean(item.decrypt, `${path}.decrypt`) }
+    if (item.version !== undefined && item.label !== undefined)
+      fail(path, 'may have `version` or `label`, not both')
+    ref = {
+      service: 'parameter',
+      name,
+      decrypt: item.decrypt === undefined ? true : checkBoolean(item.decrypt, `${path}.decrypt`),
+    }
     if (item.version !== undefined) ref.version = checkInteger(item.version, `${path}.version`, 1)
     if (item.label !== undefined) ref.label = checkText(item.label, `${path}.label`)
   } else {
     const name = checkText(item.secret, `${path}.secret`)
-    if (item.versionId !== undefined && item.versionStage !== undefined) fail(path, 'may have `versionId` or `versionStage`, not both')
+    if (item.versionId !== undefined && item.versionStage !== undefined)
+      fail(path, 'may have `versionId` or `versionStage`, not both')
     ref = { service: 'secret', name }
     if (item.versionId !== undefined) ref.versionId = checkText(item.versionId, `${path}.versionId`)
-    if (item.versionStage !== undefined) ref.versionStage = checkText(item.versionStage, `${path}.versionStage`)
+    if (item.versionStage !== undefined)
+      ref.versionStage = checkText(item.versionStage, `${path}.versionStage`)
   }
   const resolved: ResolvedEntry = { key, ref, sourceId: requestPath(ref), parse }
   if (field !== undefined) resolved.field = field
@@ -220,11 +241,23 @@ const resolveRetry = (value: unknown): RetryOptions => {
   const input = value as Record<string, unknown>
   checkKnownKeys(input, Object.keys(defaultRetry), 'retry')
   const retry: RetryOptions = {
-    maxRetryTime: input.maxRetryTime === undefined ? defaultRetry.maxRetryTime : checkNumber(input.maxRetryTime, 'retry.maxRetryTime', 0),
-    minTimeout: input.minTimeout === undefined ? defaultRetry.minTimeout : checkNumber(input.minTimeout, 'retry.minTimeout', 0),
-    maxTimeout: input.maxTimeout === undefined ? defaultRetry.maxTimeout : checkNumber(input.maxTimeout, 'retry.maxTimeout', 0),
+    maxRetryTime:
+      input.maxRetryTime === undefined
+        ? defaultRetry.maxRetryTime
+        : checkNumber(input.maxRetryTime, 'retry.maxRetryTime', 0),
+    minTimeout:
+      input.minTimeout === undefined
+        ? defaultRetry.minTimeout
+        : checkNumber(input.minTimeout, 'retry.minTimeout', 0),
+    maxTimeout:
+      input.maxTimeout === undefined
+        ? defaultRetry.maxTimeout
+        : checkNumber(input.maxTimeout, 'retry.maxTimeout', 0),
     factor: input.factor === undefined ? defaultRetry.factor : checkNumber(input.factor, 'retry.factor', 1),
-    randomize: input.randomize === undefined ? defaultRetry.randomize : checkBoolean(input.randomize, 'retry.randomize'),
+    randomize:
+      input.randomize === undefined
+        ? defaultRetry.randomize
+        : checkBoolean(input.randomize, 'retry.randomize'),
   }
   if (retry.maxTimeout < retry.minTimeout) fail('retry.maxTimeout', 'must be ≥ retry.minTimeout')
   return retry
@@ -235,7 +268,10 @@ const portFromEnvironment = (): number => {
   if (text === undefined || text === '') return defaults.port
   const port = Number(text)
   if (!Number.isInteger(port) || port < 1 || port > 65_535) {
-    fail('PARAMETERS_SECRETS_EXTENSION_HTTP_PORT', `must be an integer from 1 to 65535, got ${describe(text)}`)
+    fail(
+      'PARAMETERS_SECRETS_EXTENSION_HTTP_PORT',
+      `must be an integer from 1 to 65535, got ${describe(text)}`,
+    )
   }
   return port
 }
@@ -255,7 +291,13 @@ const schemaId = (schema: StandardSchemaV1): number => {
 
 const derivedCacheKey = (entries: ResolvedEntry[], host: string, port: number): string =>
   `middy-extension-secrets ${host}:${port} ${JSON.stringify(
-    entries.map((entry) => [entry.key, entry.sourceId, entry.parse, entry.field ?? null, entry.schema ? schemaId(entry.schema) : null]),
+    entries.map((entry) => [
+      entry.key,
+      entry.sourceId,
+      entry.parse,
+      entry.field ?? null,
+      entry.schema ? schemaId(entry.schema) : null,
+    ]),
   )}`
 
 /** Validates every option, applies the defaults once, and throws a TypeError naming the key on bad input. */
@@ -267,7 +309,8 @@ export const resolveOptions = (input: unknown): ResolvedOptions => {
       fail(key, `is not a known option; known: ${optionKeys.join(', ')}`)
     }
   }
-  if (!isPlainObject(options.fetchData)) fail('fetchData', 'must be an object of key → parameter(...) / secret(...)')
+  if (!isPlainObject(options.fetchData))
+    fail('fetchData', 'must be an object of key → parameter(...) / secret(...)')
   const fetchData = options.fetchData as Record<string, unknown>
   const keys = Object.keys(fetchData)
   if (keys.length === 0) fail('fetchData', 'must have at least one entry')
@@ -275,27 +318,51 @@ export const resolveOptions = (input: unknown): ResolvedOptions => {
 
   const host = options.host === undefined ? defaults.host : checkText(options.host, 'host')
   if (!isLoopback(host)) {
-    fail('host', `must be a loopback address (127.0.0.1, another 127.x.y.z, or ::1), got ${describe(host)}: the session token is sent with every request`)
+    fail(
+      'host',
+      `must be a loopback address (127.0.0.1, another 127.x.y.z, or ::1), got ${describe(host)}: the session token is sent with every request`,
+    )
   }
-  const port = options.port === undefined ? portFromEnvironment() : checkInteger(options.port, 'port', 1, 65_535)
+  const port =
+    options.port === undefined ? portFromEnvironment() : checkInteger(options.port, 'port', 1, 65_535)
   let token: string | undefined
   if (options.token !== undefined) {
-    if (typeof options.token !== 'string' || options.token.length === 0) fail('token', 'must be a non-empty string')
+    if (typeof options.token !== 'string' || options.token.length === 0)
+      fail('token', 'must be a non-empty string')
     token = options.token as string
     // Checked here so that a bad token fails at creation, and the value never reaches an HTTP error.
-    if (/[^\t\x20-\x7e\x80-\xff]/.test(token)) fail('token', 'contains characters not allowed in an HTTP header')
+    if (/[^\t\x20-\x7e\x80-\xff]/.test(token))
+      fail('token', 'contains characters not allowed in an HTTP header')
   }
-  const cacheExpiry = options.cacheExpiry === undefined ? defaults.cacheExpiry : checkInteger(options.cacheExpiry, 'cacheExpiry', -1)
+  const cacheExpiry =
+    options.cacheExpiry === undefined
+      ? defaults.cacheExpiry
+      : checkInteger(options.cacheExpiry, 'cacheExpiry', -1)
 
   return {
     entries,
-    setToContext: options.setToContext === undefined ? defaults.setToContext : checkBoolean(options.setToContext, 'setToContext'),
-    hideSecrets: options.hideSecrets === undefined ? defaults.hideSecrets : checkBoolean(options.hideSecrets, 'hideSecrets'),
-    cacheKey: options.cacheKey === undefined ? derivedCacheKey(entries, host, port) : checkText(options.cacheKey, 'cacheKey'),
+    setToContext:
+      options.setToContext === undefined
+        ? defaults.setToContext
+        : checkBoolean(options.setToContext, 'setToContext'),
+    hideSecrets:
+      options.hideSecrets === undefined
+        ? defaults.hideSecrets
+        : checkBoolean(options.hideSecrets, 'hideSecrets'),
+    cacheKey:
+      options.cacheKey === undefined
+        ? derivedCacheKey(entries, host, port)
+        : checkText(options.cacheKey, 'cacheKey'),
     cacheExpiry,
-    requestTimeout: options.requestTimeout === undefined ? defaults.requestTimeout : checkInteger(options.requestTimeout, 'requestTimeout', 1),
+    requestTimeout:
+      options.requestTimeout === undefined
+        ? defaults.requestTimeout
+        : checkInteger(options.requestTimeout, 'requestTimeout', 1),
     retry: resolveRetry(options.retry),
-    deadlineMargin: options.deadlineMargin === undefined ? defaults.deadlineMargin : checkNumber(options.deadlineMargin, 'deadlineMargin', 0),
+    deadlineMargin:
+      options.deadlineMargin === undefined
+        ? defaults.deadlineMargin
+        : checkNumber(options.deadlineMargin, 'deadlineMargin', 0),
     port,
     host,
     token,

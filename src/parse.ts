@@ -40,7 +40,10 @@ const parseJson = (text: string): unknown => {
 const parsed = (raw: RawValue, mode: ParseMode): unknown => {
   if (raw.kind === 'binary') {
     if (mode === 'auto' || mode === 'binary') return raw.bytes
-    throw new RecipeFailure('PARSE_ERROR', `the secret is binary (SecretBinary) but parse is '${mode}'; use 'binary' or 'auto'`)
+    throw new RecipeFailure(
+      'PARSE_ERROR',
+      `the secret is binary (SecretBinary) but parse is '${mode}'; use 'binary' or 'auto'`,
+    )
   }
   switch (mode) {
     case 'binary':
@@ -72,7 +75,8 @@ const pick = (value: unknown, path: readonly string[]): unknown => {
     // Own properties only: a path such as `constructor.name` must not reach into prototypes.
     if (typeof current !== 'object' || current === null || !Object.hasOwn(current, segment)) {
       const at = path.slice(0, i + 1).join('.')
-      const reason = typeof current !== 'object' || current === null ? 'the value there is not an object' : 'it is missing'
+      const reason =
+        typeof current !== 'object' || current === null ? 'the value there is not an object' : 'it is missing'
       throw new RecipeFailure('PARSE_ERROR', `field '${path.join('.')}' not found: '${at}' ${reason}`)
     }
     current = (current as Record<string, unknown>)[segment]
@@ -129,7 +133,10 @@ export const produceValue = (raw: RawValue, recipe: ValueRecipe): unknown => {
   let value = parsed(raw, recipe.parse)
   if (recipe.field !== undefined) {
     if (raw.kind === 'text' && recipe.parse === 'auto' && typeof value === 'string') {
-      throw new RecipeFailure('PARSE_ERROR', `field '${recipe.field.join('.')}' needs a JSON value, and the value is not JSON`)
+      throw new RecipeFailure(
+        'PARSE_ERROR',
+        `field '${recipe.field.join('.')}' needs a JSON value, and the value is not JSON`,
+      )
     }
     value = pick(value, recipe.field)
   }

@@ -1,7 +1,7 @@
 import { describeSource, ExtensionSecretsError, type ExtensionSecretsErrorCode } from '../errors.js'
 import { classifyRefusal, MalformedAnswer, type RawValue, readValue } from './answers.js'
 import { BodyTooLarge, ConnectionFailure, getOnce } from './http.js'
-import { type RetryOptions, RetryableAttempt, type RetryableOutcome, retryUntil } from './retry-policy.js'
+import { RetryableAttempt, type RetryableOutcome, type RetryOptions, retryUntil } from './retry-policy.js'
 import { requestPath, type SourceRef } from './source-ref.js'
 
 export interface ExtensionClientConfig {
@@ -44,10 +44,11 @@ const invalidHeaderChar = /[^\t\x20-\x7e\x80-\xff]/
 
 const upstreamHint =
   'through the extension, a missing name, a missing version, label or stage, an IAM or KMS denial and ' +
-  'upstream throttling all give this same answer; the real cause is in the function\'s CloudWatch logs, ' +
+  "upstream throttling all give this same answer; the real cause is in the function's CloudWatch logs, " +
   'where the extension logs it'
 
-const quote = (text: string, max = 200): string => JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text)
+const quote = (text: string, max = 200): string =>
+  JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text)
 
 export const createExtensionClient = (config: ExtensionClientConfig): ExtensionClient => {
   const address = `${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`
@@ -56,13 +57,20 @@ export const createExtensionClient = (config: ExtensionClientConfig): ExtensionC
 
   const get = async (ref: SourceRef, options: FetchOptions = {}): Promise<Fetched> => {
     const started = performance.now()
-    const deadline = Math.min(started + config.retry.maxRetryTime, options.deadline ?? Number.POSITIVE_INFINITY)
+    const deadline = Math.min(
+      started + config.retry.maxRetryTime,
+      options.deadline ?? Number.POSITIVE_INFINITY,
+    )
     const what = describeSource(ref.service, ref.name)
     let attempts = 0
     let sawNotReady = false
     let lastOutcome: RetryableOutcome | undefined
 
-    const fail = (code: ExtensionSecretsErrorCode, message: string, extra: { status?: number; body?: string; cause?: unknown } = {}) =>
+    const fail = (
+      code: ExtensionSecretsErrorCode,
+      message: string,
+      extra: { status?: number; body?: string; cause?: unknown } = {},
+    ) =>
       new ExtensionSecretsError(code, message, {
         source: ref.service,
         name: ref.name,
@@ -79,7 +87,10 @@ export const createExtensionClient = (config: ExtensionClientConfig): ExtensionC
       )
     }
     if (invalidHeaderChar.test(token)) {
-      throw fail('TOKEN_MISSING', `the session token for ${what} is not a valid HTTP header value; no request was sent`)
+      throw fail(
+        'TOKEN_MISSING',
+        `the session token for ${what} is not a valid HTTP header value; no request was sent`,
+      )
     }
     const path = requestPath(ref)
 
@@ -113,7 +124,10 @@ export const createExtensionClient = (config: ExtensionClientConfig): ExtensionC
           return readValue(ref, answer.body)
         } catch (error) {
           if (error instanceof MalformedAnswer) {
-            throw fail('MALFORMED_RESPONSE', `the extension's 200 answer for ${what} is not what it sends: ${error.message}`)
+            throw fail(
+              'MALFORMED_RESPONSE',
+              `the extension's 200 answer for ${what} is not what it sends: ${error.message}`,
+            )
           }
           throw error
         }
@@ -134,9 +148,17 @@ export const createExtensionClient = (config: ExtensionClientConfig): ExtensionC
         )
       }
       if (kind === 'upstream') {
-        throw fail('UPSTREAM_ERROR', `the extension answered ${status} ${quote(body)} for ${what}: ${upstreamHint}`, { status, body })
+        throw fail(
+          'UPSTREAM_ERROR',
+          `the extension answered ${status} ${quote(body)} for ${what}: ${upstreamHint}`,
+          { status, body },
+        )
       }
-      throw fail('MALFORMED_RESPONSE', `the extension answered with unexpected status ${status} for ${what}`, { status, body })
+      throw fail(
+        'MALFORMED_RESPONSE',
+        `the extension answered with unexpected status ${status} for ${what}`,
+        { status, body },
+      )
     }
 
     try {
@@ -150,9 +172,13 @@ export const createExtensionClient = (config: ExtensionClientConfig): ExtensionC
 
     function budgetSpentError(last: RetryableOutcome | undefined, notReady: boolean): ExtensionSecretsError {
       const spent = `${attempts} attempt${attempts === 1 ? '' : 's'} over ${Math.round(performance.now() - started)} ms`
-      const budget = 'the wait is bounded by retry.maxRetryTime and by the invocation\'s remaining time minus deadlineMargin'
+      const budget =
+        "the wait is bounded by retry.maxRetryTime and by the invocation's remaining time minus deadlineMargin"
       if (last === undefined || last.kind === 'timeout') {
-        return fail('TIMEOUT', `no answer from the extension at ${address} for ${what} in time (${spent}); ${budget}`)
+        return fail(
+          'TIMEOUT',
+          `no answer from the extension at ${address} for ${what} in time (${spent}); ${budget}`,
+        )
       }
       if (notReady) {
         const extra = 'status' in last ? { status: last.status, body: last.body } : {}
@@ -178,4 +204,3 @@ export const createExtensionClient = (config: ExtensionClientConfig): ExtensionC
 
   return { get }
 }
-

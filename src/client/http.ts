@@ -83,13 +83,18 @@ export const getOnce = (attempt: HttpAttempt): Promise<HttpAnswer> =>
           }
           chunks.push(chunk)
         })
-        res.on('end', () => finish(undefined, { status: res.statusCode ?? 0, body: Buffer.concat(chunks, length) }))
+        res.on('end', () =>
+          finish(undefined, { status: res.statusCode ?? 0, body: Buffer.concat(chunks, length) }),
+        )
         res.on('error', (error: NodeJS.ErrnoException) =>
-          finish(new ConnectionFailure('reset', 'connection closed while reading the answer', { cause: error })),
+          finish(
+            new ConnectionFailure('reset', 'connection closed while reading the answer', { cause: error }),
+          ),
         )
         // A connection closed mid-body ends the response without 'end' on some Node versions.
         res.on('close', () => {
-          if (!res.complete) finish(new ConnectionFailure('reset', 'connection closed while reading the answer'))
+          if (!res.complete)
+            finish(new ConnectionFailure('reset', 'connection closed while reading the answer'))
         })
       },
     )
@@ -99,7 +104,11 @@ export const getOnce = (attempt: HttpAttempt): Promise<HttpAnswer> =>
     }, attempt.timeoutMs)
     req.on('error', (error: NodeJS.ErrnoException) => {
       // Node's socket errors name the address and the errno, never the headers sent.
-      finish(new ConnectionFailure(failureKind(error.code), `${error.code ?? 'connection error'}`, { cause: error }))
+      finish(
+        new ConnectionFailure(failureKind(error.code), `${error.code ?? 'connection error'}`, {
+          cause: error,
+        }),
+      )
     })
     req.end()
   })

@@ -60,12 +60,12 @@ export const retryUntil = async <T>(
   }
   const pRetry = await loadPRetry()
   return pRetry(attempt, {
-      retries: Number.POSITIVE_INFINITY,
-      minTimeout: retry.minTimeout,
-      maxTimeout: retry.maxTimeout,
-      factor: retry.factor,
-      randomize: retry.randomize,
-      maxRetryTime: Math.max(0, deadline - performance.now()),
+    retries: Number.POSITIVE_INFINITY,
+    minTimeout: retry.minTimeout,
+    maxTimeout: retry.maxTimeout,
+    factor: retry.factor,
+    randomize: retry.randomize,
+    maxRetryTime: Math.max(0, deadline - performance.now()),
     shouldRetry: ({ error }) => error instanceof RetryableAttempt,
   })
 }
