@@ -21,6 +21,8 @@ export {
   type SecretOptions,
   type SecretParseMode,
   secret,
+  type Typed,
+  type Undeclared,
   type ValueOf,
   type ValuesOf,
 } from './sources.js'

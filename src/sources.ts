@@ -48,13 +48,18 @@ export interface SecretEntry extends SecretOptions {
 export type FetchEntry = ParameterEntry | SecretEntry
 
 // The declared value type rides on the entry as an optional, never-present property: the helpers only
-// carry it for the type checker, so plain objects and helper results behave the same at run time.
-declare const valueType: unique symbol
-declare const unset: unique symbol
-type Unset = typeof unset
+// carry it for the type checker, so plain objects and helper results behave the same at run time. Both
+// types are exported so that declaration files of users' handlers can name them.
 
-// `NoInfer` on the return types: inside `fetchData`, the expected entry type would otherwise be inferred
-// as the options, widening every literal `parse` back to the full union.
+/** The type argument of a helper called without one. Never present at run time. */
+export interface Undeclared {
+  readonly __undeclared: true
+}
+
+/** Carries a declared value type for the type checker. Never present at run time. */
+export interface Typed<T> {
+  readonly __valueType?: T
+}
 
 /** Inferred options keep unknown keys; this turns them into errors like an annotated literal would. */
 export type NoExtraKeys<O, Known> = { [K in Exclude<keyof O, keyof Known>]: never }
@@ -62,15 +67,11 @@ export type NoExtraKeys<O, Known> = { [K in Exclude<keyof O, keyof Known>]: neve
 /** The options of a helper called without any. */
 type NoOptions = Record<never, never>
 
-export interface Typed<T> {
-  readonly [valueType]?: T
-}
-
 /**
  * A Parameter Store entry for `fetchData`: `{ parameter: name, ...options }`.
  * `parameter<T>(name)` declares the value's type; otherwise it follows `schema`, `field` and `parse`.
  */
-export function parameter<T = Unset, const O extends ParameterOptions = NoOptions>(
+export function parameter<T = Undeclared, const O extends ParameterOptions = NoOptions>(
   name: string,
   options?: O & ParameterOptions & NoExtraKeys<O, ParameterOptions>,
 ): { parameter: string } & NoInfer<O> & Typed<T> {
@@ -81,14 +82,14 @@ export function parameter<T = Unset, const O extends ParameterOptions = NoOption
  * A Secrets Manager entry for `fetchData`: `{ secret: id, ...options }`.
  * `secret<T>(id)` declares the value's type; otherwise it follows `schema`, `field` and `parse`.
  */
-export function secret<T = Unset, const O extends SecretOptions = NoOptions>(
+export function secret<T = Undeclared, const O extends SecretOptions = NoOptions>(
   id: string,
   options?: O & SecretOptions & NoExtraKeys<O, SecretOptions>,
 ): { secret: string } & NoInfer<O> & Typed<T> {
   return { secret: id, ...options } as { secret: string } & O & Typed<T>
 }
 
-type Declared<E> = E extends { readonly [valueType]?: infer T } ? T : Unset
+type Declared<E> = E extends { readonly __valueType?: infer T } ? T : Undeclared
 
 /** The parse modes an entry may use: its literal, or every mode when only known as a wide type. */
 type ModesOf<E> = E extends { parse: infer P extends ParseMode }
@@ -125,7 +126,7 @@ type Derived<E> = E extends { schema: infer S extends StandardSchemaV1 }
         : ByMode<ModesOf<E>, E>
 
 /** The type of the value a `fetchData` entry produces. */
-export type ValueOf<E> = [Declared<E>] extends [Unset]
+export type ValueOf<E> = [Declared<E>] extends [Undeclared]
   ? Derived<E>
   : unknown extends Declared<E>
     ? Derived<E>
