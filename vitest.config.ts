@@ -3,18 +3,28 @@ import { defineConfig } from 'vitest/config'
 // MIDDY_MAJOR=7 runs the same suite against Middy 7 (installed as the aliased dev dependencies
 // `middy7` and `middy7-util`), so one lockfile covers both majors.
 const middy7 = process.env.MIDDY_MAJOR === '7'
+const here = (path: string) => new URL(path, import.meta.url).pathname
+
+// Examples import the package by its published name, as users do.
+const packageAliases = [
+  { find: /^middy-extension-secrets$/, replacement: here('./src/index.ts') },
+  { find: /^middy-extension-secrets\/emulator$/, replacement: here('./src/emulator/index.ts') },
+]
 
 export default defineConfig({
   resolve: {
-    alias: middy7
-      ? [
-          { find: /^@middy\/core$/, replacement: 'middy7' },
-          { find: /^@middy\/util$/, replacement: 'middy7-util' },
-        ]
-      : [],
+    alias: [
+      ...packageAliases,
+      ...(middy7
+        ? [
+            { find: /^@middy\/core$/, replacement: 'middy7' },
+            { find: /^@middy\/util$/, replacement: 'middy7-util' },
+          ]
+        : []),
+    ],
   },
   test: {
-    include: ['test/**/*.test.ts'],
+    include: ['test/**/*.test.ts', 'examples/**/*.test.ts'],
     typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
     testTimeout: 15_000,
   },
