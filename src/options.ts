@@ -35,6 +35,8 @@ export interface ResolvedEntry extends ValueRecipe {
   ref: SourceRef
   /** Equal for entries that make the same request, which is then sent once per invocation. */
   sourceId: string
+  /** Equal only for entries that produce the same value: the key, the source and the recipe. */
+  cacheId: string
 }
 
 export interface ResolvedOptions {
@@ -103,7 +105,21 @@ const reservedKeys = new Set([
   'fail',
   'succeed',
   'lambdaContext',
+  'executionContext',
   'durableExecutionArn',
+  // Members of Middy 7's durable-mode context (the durable execution SDK's DurableContext).
+  'step',
+  'wait',
+  'waitForCallback',
+  'waitForCondition',
+  'createCallback',
+  'invoke',
+  'parallel',
+  'map',
+  'runInChildContext',
+  'promise',
+  'logger',
+  'configureLogger',
 ])
 
 const identifierPattern = /^[\p{ID_Start}$_][\p{ID_Continue}$\u200C\u200D]*$/u
@@ -175,13 +191,26 @@ const checkSchema = (value: unknown, path: string): StandardSchemaV1 => {
   return value as StandardSchemaV1
 }
 
+// Schemas cannot be serialized, so each schema object gets a number: two instances with the same
+// sources but different validators never share cached values.
+const schemaIds = new WeakMap<object, number>()
+let lastSchemaId = 0
+const schemaId = (schema: StandardSchemaV1): number => {
+  let id = schemaIds.get(schema)
+  if (id === undefined) {
+    id = ++lastSchemaId
+    schemaIds.set(schema, id)
+  }
+  return id
+}
+
 const resolveEntry = (key: string, entry: unknown): ResolvedEntry => {
   const path = `fetchData.${key}`
   if (!identifierPattern.test(key)) {
     fail(path, 'is not a valid JavaScript identifier; keys are used as they are on the context, so rename it')
   }
   if (reservedKeys.has(key))
-    fail(path, 'would replace a member of the Lambda context or of every object; rename it')
+    fail(path, "would replace a member of the Lambda context (or Middy 7's durable context) or of every object; rename it")
   if (!isPlainObject(entry)) fail(path, 'must be an object made by parameter(...) or secret(...)')
   const item = entry as Record<string, unknown>
   const isParameter = Object.hasOwn(item, 'parameter')
@@ -229,12 +258,16 @@ const resolveEntry = (key: string, entry: unknown): ResolvedEntry => {
     if (item.versionStage !== undefined)
       ref.versionStage = checkText(item.versionStage, `${path}.versionStage`)
   }
-  const resolved: ResolvedEntry = { key, ref, sourceId: requestPath(ref), parse }
+  const sourceId = requestPath(ref)
+  const cacheId = JSON.stringify([key, sourceId, parse, field ?? null, schema === undefined ? null : schemaId(schema)])
+  const resolved: ResolvedEntry = { key, ref, sourceId, cacheId, parse }
   if (field !== undefined) resolved.field = field
   if (schema !== undefined) resolved.schema = schema
   return resolved
 }
 
+// maxRetryTime and minTimeout are at least 1 ms: a zero budget would never send a request, and a zero
+// backoff would flood the extension while it starts.
 const resolveRetry = (value: unknown): RetryOptions => {
   if (value === undefined) return { ...defaultRetry }
   if (!isPlainObject(value)) fail('retry', 'must be an object')
@@ -244,11 +277,11 @@ const resolveRetry = (value: unknown): RetryOptions => {
     maxRetryTime:
       input.maxRetryTime === undefined
         ? defaultRetry.maxRetryTime
-        : checkNumber(input.maxRetryTime, 'retry.maxRetryTime', 0),
+        : checkNumber(input.maxRetryTime, 'retry.maxRetryTime', 1),
     minTimeout:
       input.minTimeout === undefined
         ? defaultRetry.minTimeout
-        : checkNumber(input.minTimeout, 'retry.minTimeout', 0),
+        : checkNumber(input.minTimeout, 'retry.minTimeout', 1),
     maxTimeout:
       input.maxTimeout === undefined
         ? defaultRetry.maxTimeout
@@ -276,29 +309,10 @@ const portFromEnvironment = (): number => {
   return port
 }
 
-// Schemas cannot be serialized, so each schema object gets a number: two instances with the same
-// sources but different validators never share cached values.
-const schemaIds = new WeakMap<object, number>()
-let lastSchemaId = 0
-const schemaId = (schema: StandardSchemaV1): number => {
-  let id = schemaIds.get(schema)
-  if (id === undefined) {
-    id = ++lastSchemaId
-    schemaIds.set(schema, id)
-  }
-  return id
-}
-
-const derivedCacheKey = (entries: ResolvedEntry[], host: string, port: number): string =>
-  `middy-extension-secrets ${host}:${port} ${JSON.stringify(
-    entries.map((entry) => [
-      entry.key,
-      entry.sourceId,
-      entry.parse,
-      entry.field ?? null,
-      entry.schema ? schemaId(entry.schema) : null,
-    ]),
-  )}`
+// cacheExpiry is part of it: an instance keeping values for a second must not reuse the entries that
+// another instance keeps forever.
+const derivedCacheKey = (entries: ResolvedEntry[], host: string, port: number, cacheExpiry: number): string =>
+  `middy-extension-secrets ${host}:${port} ${cacheExpiry} ${entries.map((entry) => entry.cacheId).join(' ')}`
 
 /** Validates every option, applies the defaults once, and throws a TypeError naming the key on bad input. */
 export const resolveOptions = (input: unknown): ResolvedOptions => {
@@ -351,7 +365,7 @@ export const resolveOptions = (input: unknown): ResolvedOptions => {
         : checkBoolean(options.hideSecrets, 'hideSecrets'),
     cacheKey:
       options.cacheKey === undefined
-        ? derivedCacheKey(entries, host, port)
+        ? derivedCacheKey(entries, host, port, cacheExpiry)
         : checkText(options.cacheKey, 'cacheKey'),
     cacheExpiry,
     requestTimeout:

@@ -84,20 +84,31 @@ const pick = (value: unknown, path: readonly string[]): unknown => {
   return current
 }
 
-/** Text that could quote the value: validator messages are scrubbed of every string the value holds. */
+/**
+ * Validator messages and issue paths may quote the value (some print it with JSON.stringify, record
+ * schemas name its keys), so every string of the value (keys included) is scrubbed from them, in its
+ * plain and JSON-escaped forms.
+ */
 const scrubber = (input: unknown, raw: RawValue): ((text: string) => string) => {
   const secrets = new Set<string>()
-  if (raw.kind === 'text') secrets.add(raw.text)
+  const add = (text: string) => {
+    secrets.add(text)
+    secrets.add(JSON.stringify(text).slice(1, -1))
+  }
+  if (raw.kind === 'text') add(raw.text)
   const collect = (value: unknown, depth: number) => {
-    if (typeof value === 'string') secrets.add(value)
+    if (typeof value === 'string') add(value)
     else if (typeof value === 'number' || typeof value === 'bigint') secrets.add(String(value))
     else if (value !== null && typeof value === 'object' && depth < 32 && !(value instanceof Uint8Array)) {
-      for (const item of Object.values(value)) collect(item, depth + 1)
+      for (const [key, item] of Object.entries(value)) {
+        if (!Array.isArray(value)) add(key)
+        collect(item, depth + 1)
+      }
     }
   }
   collect(input, 0)
-  // Longest first, so a value that contains another is replaced whole. Very short strings would mangle
-  // the message without protecting anything.
+  // Longest first, so a value that contains another is replaced whole. Strings of one or two
+  // characters would mangle every message without protecting anything.
   const list = [...secrets].filter((text) => text.length >= 3).sort((a, b) => b.length - a.length)
   return (text) => {
     let out = text
@@ -122,7 +133,7 @@ const validate = async (schema: StandardSchemaV1, value: unknown, raw: RawValue)
   const scrub = scrubber(value, raw)
   const issues = result.issues
     .slice(0, 10)
-    .map((issue) => `${issuePath(issue)}: ${scrub(String(issue.message))}`)
+    .map((issue) => `${scrub(issuePath(issue))}: ${scrub(String(issue.message))}`)
     .join('; ')
   const more = result.issues.length > 10 ? ` (and ${result.issues.length - 10} more)` : ''
   throw new RecipeFailure('VALIDATION_ERROR', `the schema rejected the value: ${issues}${more}`)

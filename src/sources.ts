@@ -71,11 +71,11 @@ type NoOptions = Record<never, never>
  * A Parameter Store entry for `fetchData`: `{ parameter: name, ...options }`.
  * `parameter<T>(name)` declares the value's type; otherwise it follows `schema`, `field` and `parse`.
  */
-export function parameter<T = Undeclared, const O extends ParameterOptions = NoOptions>(
-  name: string,
+export function parameter<T = Undeclared, const O extends ParameterOptions = NoOptions, const N extends string = string>(
+  name: N,
   options?: O & ParameterOptions & NoExtraKeys<O, ParameterOptions>,
-): { parameter: string } & NoInfer<O> & Typed<T> {
-  return { parameter: name, ...options } as { parameter: string } & O & Typed<T>
+): { parameter: NoInfer<N> } & NoInfer<O> & Typed<T> {
+  return { parameter: name, ...options } as { parameter: N } & O & Typed<T>
 }
 
 /**
@@ -101,7 +101,17 @@ type ModesOf<E> = E extends { parse: infer P extends ParseMode }
 /** What `auto` can produce: JSON-looking text is parsed to an object or array, the rest stays as it is. */
 type AutoOf<E> = E extends { secret: string }
   ? string | Uint8Array | JsonObject | JsonArray
-  : string | string[] | JsonObject | JsonArray
+  : string | string[] | JsonObject | JsonArray | (MayReferenceSecret<E> extends true ? Uint8Array : never)
+
+/** A binary secret read through `/aws/reference/secretsmanager/` arrives as bytes; a name only known as
+ * `string` may be one. */
+type MayReferenceSecret<E> = E extends { parameter: infer N extends string }
+  ? string extends N
+    ? true
+    : N extends `/aws/reference/secretsmanager/${string}`
+      ? true
+      : false
+  : true
 
 /** What each parse mode guarantees (distributes over a union of modes). */
 type ByMode<M, E> = M extends 'text'

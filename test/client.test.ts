@@ -122,6 +122,15 @@ describe('answers the client refuses to read as values', () => {
     expect(error).toMatchObject({ code: 'MALFORMED_RESPONSE', status: 302, attempts: 1 })
   })
 
+  test('an unexpected 2xx is MALFORMED_RESPONSE and its body, which may be the value, is not kept', async () => {
+    const client = await clientFor([
+      { action: 'respond', status: 203, body: `{"SecretString":"${secretMarker}"}` },
+    ])
+    const error = await rejection(client.get(plain))
+    expect(error).toMatchObject({ code: 'MALFORMED_RESPONSE', status: 203 })
+    expect(error.body).toBeUndefined()
+  })
+
   test('404 and the generic 400 are UPSTREAM_ERROR at the first attempt', async () => {
     const client = await clientFor([{ action: 'respond', status: 404, body: 'Not found' }])
     expect(await rejection(client.get(plain))).toMatchObject({

@@ -379,6 +379,69 @@ describe('caching', () => {
     expect(await fetching).toBe('https://api.example.com')
   })
 
+  test('an invocation with time left does not inherit the budget failure of a shorter one it waited on', async () => {
+    const server = await start({ faults: [{ action: 'not-ready', forMs: 400 }] })
+    const handler = cachedHandler(server.port, -1, { deadlineMargin: 0 })
+    const short = handler({}, lambdaContext(150))
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    const long = handler({}, lambdaContext(5_000))
+    const shortError = await failureOf(() => short)
+    expect(shortError.errors?.map((e) => e.code)).toEqual(['EXTENSION_NOT_READY', 'EXTENSION_NOT_READY'])
+    expect(await long).toBe('https://api.example.com')
+  })
+
+  test("instances sharing a cacheKey never see each other's values for the same key name", async () => {
+    const server = await start()
+    const asParameter = middy()
+      .use(
+        extensionSecrets({
+          fetchData: { value: parameter('/app/api-url') },
+          cacheExpiry: -1,
+          cacheKey: 'shared',
+          port: server.port,
+          token: testToken,
+        }),
+      )
+      .handler(async (_event, context) => context.value)
+    const asSecret = middy()
+      .use(
+        extensionSecrets({
+          fetchData: { value: secret('prod/plain') },
+          cacheExpiry: -1,
+          cacheKey: 'shared',
+          port: server.port,
+          token: testToken,
+        }),
+      )
+      .handler(async (_event, context) => context.value)
+    expect(await asSecret({}, lambdaContext())).toBe(`${secretMarker}-plain`)
+    expect(await asParameter({}, lambdaContext())).toBe('https://api.example.com')
+  })
+
+  test('an instance with a short cacheExpiry does not reuse the entries of one that caches forever', async () => {
+    const server = await start()
+    const forever = cachedHandler(server.port, -1)
+    const short = cachedHandler(server.port, 30)
+    await forever({}, lambdaContext())
+    await short({}, lambdaContext())
+    expect(server.requests).toHaveLength(4)
+  })
+
+  test("cacheExpiry counts from the value's arrival, and a slow fetch is shared whatever the expiry", async () => {
+    const server = await start({ faults: [{ action: 'delay', ms: 150 }] })
+    const handler = cachedHandler(server.port, 150)
+    const first = handler({}, lambdaContext())
+    await new Promise((resolve) => setTimeout(resolve, 120))
+    const second = handler({}, lambdaContext())
+    await Promise.all([first, second])
+    expect(server.requests).toHaveLength(2)
+    // Fetched after ~150 ms, so fresh until ~300 ms; counted from the fetch's start it would have
+    // expired at 150 ms.
+    await new Promise((resolve) => setTimeout(resolve, 40))
+    await handler({}, lambdaContext())
+    expect(server.requests).toHaveLength(2)
+  })
+
   test('a failure is never cached: only the failed key is fetched again', async () => {
     const server = await start({
       values: { parameters: { '/app/api-url': 'https://api.example.com' }, secrets: {} },

@@ -183,6 +183,7 @@ describe('fetchData entries are rejected at creation', () => {
       { awsRequestId: { secret: 'a' } },
       /would replace a member of the Lambda context/,
     ],
+    ['a key shadowing a durable-context member (Middy 7)', { step: { secret: 'a' } }, /durable context/],
     ['a key shadowing an Object.prototype member', { toString: { secret: 'a' } }, /would replace/],
   ])('%s', (_name, fetchData, message) => {
     expect(withData(fetchData)).toThrow(TypeError)

@@ -89,8 +89,46 @@ describe('no error ever contains a secret value or the token', () => {
   test('a schema whose messages quote the value', async () => {
     const error = await failing({ db: secret('prod/db', { schema: quotingSchema }) })
     expect(error.errors?.[0]?.code).toBe('VALIDATION_ERROR')
-    expect(error.errors?.[0]?.message).toContain('password: expected a number')
+    // Keys are scrubbed too: a record schema over a map keyed by API keys would otherwise print them.
+    expect(error.errors?.[0]?.message).toContain('[redacted]: expected a number, received [redacted]')
     await expectClean(error)
+  })
+
+  test('a schema that prints the value JSON-escaped, or names the keys of a map of secrets', async () => {
+    const escapingSchema: StandardSchemaV1<unknown, never> = {
+      '~standard': {
+        version: 1,
+        vendor: 'test',
+        validate: (value) => {
+          const entries = Object.entries(value as Record<string, unknown>)
+          return {
+            issues: entries.map(([key, item]) => ({
+              message: `must be a number (was ${JSON.stringify(item)})`,
+              path: [key],
+            })),
+          }
+        },
+      },
+    }
+    emulator = await emulatorWith({
+      values: { secrets: { keys: { json: { [`tenant-${secretMarker}`]: `a"b\\c-${secretMarker}` } } } },
+    })
+    const handler = middy()
+      .use(
+        extensionSecrets({
+          fetchData: { keys: secret('keys', { schema: escapingSchema }) },
+          port: emulator.port,
+          token: testToken,
+        }),
+      )
+      .handler(async () => 'ok')
+    const error = await handler({}, lambdaContext()).then(
+      () => undefined,
+      (reason: ExtensionSecretsError) => reason,
+    )
+    expect(error?.errors?.[0]?.code).toBe('VALIDATION_ERROR')
+    expect(error?.errors?.[0]?.message).toContain('must be a number')
+    await expectClean(error as ExtensionSecretsError)
   })
 
   test('a binary secret read as text', async () => {

@@ -112,6 +112,29 @@ describe('context types follow fetchData', () => {
 })
 
 describe('option types', () => {
+  test('a parameter that may reference a secret may be bytes under auto', () => {
+    const name: string = '/app/from-config'
+    middy()
+      .use(
+        extensionSecrets({
+          fetchData: {
+            reference: parameter('/aws/reference/secretsmanager/prod/cert'),
+            unknownName: parameter(name),
+            plain: { parameter: '/aws/reference/secretsmanager/prod/db' },
+          },
+        }),
+      )
+      .handler(async (_event, context) => {
+        expectTypeOf(context.reference).toEqualTypeOf<
+          string | string[] | JsonObject | JsonArray | Uint8Array
+        >()
+        expectTypeOf(context.unknownName).toEqualTypeOf<
+          string | string[] | JsonObject | JsonArray | Uint8Array
+        >()
+        expectTypeOf(context.plain).toEqualTypeOf<string | string[] | JsonObject | JsonArray | Uint8Array>()
+      })
+  })
+
   test('a wide parse mode gives the union of what each mode guarantees', () => {
     const mode = 'text' as 'text' | 'list'
     middy()

@@ -154,10 +154,11 @@ export const createExtensionClient = (config: ExtensionClientConfig): ExtensionC
           { status, body },
         )
       }
+      // A 2xx body may hold the value: it is never kept.
       throw fail(
         'MALFORMED_RESPONSE',
         `the extension answered with unexpected status ${status} for ${what}`,
-        { status, body },
+        status >= 200 && status <= 299 ? { status } : { status, body },
       )
     }
 
@@ -174,6 +175,12 @@ export const createExtensionClient = (config: ExtensionClientConfig): ExtensionC
       const spent = `${attempts} attempt${attempts === 1 ? '' : 's'} over ${Math.round(performance.now() - started)} ms`
       const budget =
         "the wait is bounded by retry.maxRetryTime and by the invocation's remaining time minus deadlineMargin"
+      if (attempts === 0) {
+        return fail(
+          'TIMEOUT',
+          `no time was left to ask the extension for ${what}: the invocation's remaining time was below deadlineMargin; no request was sent`,
+        )
+      }
       if (last === undefined || last.kind === 'timeout') {
         return fail(
           'TIMEOUT',
