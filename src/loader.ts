@@ -9,7 +9,8 @@ export type LoadedValues = ProducedValue[]
 
 type Pending = ProducedValue | Promise<ProducedValue>
 
-const keyLabel = (entry: ResolvedEntry) => `\`${entry.key}\` (${describeSource(entry.ref.service, entry.ref.name)})`
+const keyLabel = (entry: ResolvedEntry) =>
+  `\`${entry.key}\` (${describeSource(entry.ref.service, entry.ref.name)})`
 
 /** The client's error is about a request; the key's error also names the key it was meant for. */
 const keyError = (entry: ResolvedEntry, error: unknown, fetched?: Fetched): ExtensionSecretsError => {
@@ -32,7 +33,10 @@ const keyError = (entry: ResolvedEntry, error: unknown, fetched?: Fetched): Exte
     })
   }
   // Not a failure this package knows: keep it as the cause, unread, since it may quote anything.
-  return new ExtensionSecretsError('FETCH_FAILED', `${keyLabel(entry)}: unexpected failure`, { ...details, cause: error })
+  return new ExtensionSecretsError('FETCH_FAILED', `${keyLabel(entry)}: unexpected failure`, {
+    ...details,
+    cause: error,
+  })
 }
 
 const produce = async (entry: ResolvedEntry, fetched: Fetched): Promise<ProducedValue> => {
@@ -45,12 +49,20 @@ const produce = async (entry: ResolvedEntry, fetched: Fetched): Promise<Produced
 
 const fetchFailed = (errors: ExtensionSecretsError[], total: number): ExtensionSecretsError => {
   const list = errors.map((error) => `${error.code} ${error.reason}`).join('; ')
-  return new ExtensionSecretsError('FETCH_FAILED', `failed to fetch ${errors.length} of ${total} values: ${list}`, { errors })
+  return new ExtensionSecretsError(
+    'FETCH_FAILED',
+    `failed to fetch ${errors.length} of ${total} values: ${list}`,
+    { errors },
+  )
 }
 
 // A fetch shared with a concurrent invocation may fail because *its* time ran out; an invocation with
 // more time left fetches again rather than inherit that failure.
-const budgetCodes: ReadonlySet<ExtensionSecretsErrorCode> = new Set(['TIMEOUT', 'EXTENSION_NOT_READY', 'EXTENSION_UNREACHABLE'])
+const budgetCodes: ReadonlySet<ExtensionSecretsErrorCode> = new Set([
+  'TIMEOUT',
+  'EXTENSION_NOT_READY',
+  'EXTENSION_UNREACHABLE',
+])
 
 const timeLeft = (deadline: number | undefined) => deadline === undefined || deadline - performance.now() >= 1
 
@@ -122,7 +134,12 @@ export const createLoader = (options: ResolvedOptions, client: ExtensionClient) 
     return settle(slots, shared, deadline, store)
   }
 
-  async function settle(slots: Pending[], shared: number[], deadline: number | undefined, store: ValueStore | undefined) {
+  async function settle(
+    slots: Pending[],
+    shared: number[],
+    deadline: number | undefined,
+    store: ValueStore | undefined,
+  ) {
     const started = performance.now()
     let timer: NodeJS.Timeout | undefined
     let expired: Promise<'expired'> | undefined
@@ -134,14 +151,21 @@ export const createLoader = (options: ResolvedOptions, client: ExtensionClient) 
     for (const index of shared) {
       const entry = entries[index]!
       const inFlight = slots[index] as Promise<ProducedValue>
-      const own: Promise<ProducedValue | 'expired'> = expired === undefined ? inFlight : Promise.race([inFlight, expired])
+      const own: Promise<ProducedValue | 'expired'> =
+        expired === undefined ? inFlight : Promise.race([inFlight, expired])
       slots[index] = own.then(
         (result) => {
           if (result !== 'expired') return result
           throw new ExtensionSecretsError(
             'TIMEOUT',
             `${keyLabel(entry)}: a concurrent invocation's fetch of this value did not finish within this invocation's time`,
-            { key: entry.key, source: entry.ref.service, name: entry.ref.name, attempts: 0, elapsedMs: Math.round(performance.now() - started) },
+            {
+              key: entry.key,
+              source: entry.ref.service,
+              name: entry.ref.name,
+              attempts: 0,
+              elapsedMs: Math.round(performance.now() - started),
+            },
           )
         },
         (error: unknown) => {

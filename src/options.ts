@@ -210,7 +210,10 @@ const resolveEntry = (key: string, entry: unknown): ResolvedEntry => {
     fail(path, 'is not a valid JavaScript identifier; keys are used as they are on the context, so rename it')
   }
   if (reservedKeys.has(key))
-    fail(path, "would replace a member of the Lambda context (or Middy 7's durable context) or of every object; rename it")
+    fail(
+      path,
+      "would replace a member of the Lambda context (or Middy 7's durable context) or of every object; rename it",
+    )
   if (!isPlainObject(entry)) fail(path, 'must be an object made by parameter(...) or secret(...)')
   const item = entry as Record<string, unknown>
   const isParameter = Object.hasOwn(item, 'parameter')
@@ -259,7 +262,13 @@ const resolveEntry = (key: string, entry: unknown): ResolvedEntry => {
       ref.versionStage = checkText(item.versionStage, `${path}.versionStage`)
   }
   const sourceId = requestPath(ref)
-  const cacheId = JSON.stringify([key, sourceId, parse, field ?? null, schema === undefined ? null : schemaId(schema)])
+  const cacheId = JSON.stringify([
+    key,
+    sourceId,
+    parse,
+    field ?? null,
+    schema === undefined ? null : schemaId(schema),
+  ])
   const resolved: ResolvedEntry = { key, ref, sourceId, cacheId, parse }
   if (field !== undefined) resolved.field = field
   if (schema !== undefined) resolved.schema = schema

@@ -71,7 +71,11 @@ type NoOptions = Record<never, never>
  * A Parameter Store entry for `fetchData`: `{ parameter: name, ...options }`.
  * `parameter<T>(name)` declares the value's type; otherwise it follows `schema`, `field` and `parse`.
  */
-export function parameter<T = Undeclared, const O extends ParameterOptions = NoOptions, const N extends string = string>(
+export function parameter<
+  T = Undeclared,
+  const O extends ParameterOptions = NoOptions,
+  const N extends string = string,
+>(
   name: N,
   options?: O & ParameterOptions & NoExtraKeys<O, ParameterOptions>,
 ): { parameter: NoInfer<N> } & NoInfer<O> & Typed<T> {
