@@ -1,8 +1,20 @@
+import {
+  checkBoolean,
+  checkInteger,
+  checkKnownKeys,
+  checkNumber,
+  checkText,
+  describe,
+  fail,
+  isLoopback,
+  isPlainObject,
+} from './checks.js'
+import { isValidHeaderValue } from './client/http.js'
 import { defaultRetry, type RetryOptions } from './client/retry-policy.js'
-import { requestPath, type SourceRef } from './client/source-ref.js'
-import type { ValueRecipe } from './parse.js'
-import type { FetchEntry, ParseMode } from './sources.js'
-import type { StandardSchemaV1 } from './standard-schema.js'
+import { type ResolvedEntry, resolveEntry } from './fetch-data.js'
+import type { FetchEntry } from './sources.js'
+
+export type { ResolvedEntry } from './fetch-data.js'
 
 export interface ExtensionSecretsOptions {
   /** What to fetch: context key → `parameter(...)` / `secret(...)` (or the same plain object). */
@@ -27,16 +39,6 @@ export interface ExtensionSecretsOptions {
   host?: string
   /** Session token. Default `AWS_SESSION_TOKEN`, read when a request is made. */
   token?: string
-}
-
-/** One `fetchData` entry after validation. */
-export interface ResolvedEntry extends ValueRecipe {
-  key: string
-  ref: SourceRef
-  /** Equal for entries that make the same request, which is then sent once per invocation. */
-  sourceId: string
-  /** Equal only for entries that produce the same value: the key, the source and the recipe. */
-  cacheId: string
 }
 
 export interface ResolvedOptions {
@@ -77,204 +79,6 @@ const optionKeys = [
   'host',
   'token',
 ] as const
-const parameterKeys = ['parameter', 'version', 'label', 'decrypt', 'parse', 'field', 'schema']
-const secretKeys = ['secret', 'versionId', 'versionStage', 'parse', 'field', 'schema']
-const parameterModes: ParseMode[] = ['auto', 'text', 'json', 'list']
-const secretModes: ParseMode[] = ['auto', 'text', 'json', 'binary']
-
-// Keys land on the Lambda context as they are, so none may replace what Lambda or Middy put there, or
-// what every object inherits.
-const reservedKeys = new Set([
-  '__proto__',
-  'constructor',
-  'prototype',
-  ...Object.getOwnPropertyNames(Object.prototype),
-  'callbackWaitsForEmptyEventLoop',
-  'functionName',
-  'functionVersion',
-  'invokedFunctionArn',
-  'memoryLimitInMB',
-  'awsRequestId',
-  'logGroupName',
-  'logStreamName',
-  'identity',
-  'clientContext',
-  'tenantId',
-  'getRemainingTimeInMillis',
-  'done',
-  'fail',
-  'succeed',
-  'lambdaContext',
-  'executionContext',
-  'durableExecutionArn',
-  // Members of Middy 7's durable-mode context (the durable execution SDK's DurableContext).
-  'step',
-  'wait',
-  'waitForCallback',
-  'waitForCondition',
-  'createCallback',
-  'invoke',
-  'parallel',
-  'map',
-  'runInChildContext',
-  'promise',
-  'logger',
-  'configureLogger',
-])
-
-const identifierPattern = /^[\p{ID_Start}$_][\p{ID_Continue}$\u200C\u200D]*$/u
-
-const fail = (path: string, problem: string): never => {
-  throw new TypeError(`middy-extension-secrets: \`${path}\` ${problem}`)
-}
-
-const isPlainObject = (value: unknown): value is Record<string, unknown> => {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
-  const proto = Object.getPrototypeOf(value)
-  return proto === Object.prototype || proto === null
-}
-
-const checkKnownKeys = (value: Record<string, unknown>, known: readonly string[], path: string) => {
-  for (const key of Object.keys(value)) {
-    if (!known.includes(key)) fail(`${path}.${key}`, `is not a known option; known: ${known.join(', ')}`)
-  }
-}
-
-const checkInteger = (value: unknown, path: string, min: number, max = Number.MAX_SAFE_INTEGER): number => {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    fail(path, `must be an integer from ${min} to ${max}, got ${describe(value)}`)
-  }
-  return value as number
-}
-
-const checkNumber = (value: unknown, path: string, min: number): number => {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-    fail(path, `must be a finite number ≥ ${min}, got ${describe(value)}`)
-  }
-  return value as number
-}
-
-const checkBoolean = (value: unknown, path: string): boolean => {
-  if (typeof value !== 'boolean') fail(path, `must be true or false, got ${describe(value)}`)
-  return value as boolean
-}
-
-const checkText = (value: unknown, path: string): string => {
-  if (typeof value !== 'string' || value.length === 0)
-    fail(path, `must be a non-empty string, got ${describe(value)}`)
-  const text = value as string
-  if (!text.isWellFormed()) fail(path, 'is not well-formed UTF-16 (a lone surrogate cannot be URL-encoded)')
-  return text
-}
-
-const describe = (value: unknown): string => {
-  if (typeof value === 'string') return value.length > 40 ? 'a long string' : JSON.stringify(value)
-  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value)
-  if (Array.isArray(value)) return 'an array'
-  return `a ${typeof value}`
-}
-
-const isLoopback = (host: string): boolean =>
-  host === '::1' || /^127(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(host)
-
-const checkSchema = (value: unknown, path: string): StandardSchemaV1 => {
-  const standard = (value as { '~standard'?: { validate?: unknown } } | null)?.['~standard']
-  if (
-    (typeof value !== 'object' && typeof value !== 'function') ||
-    typeof standard?.validate !== 'function'
-  ) {
-    fail(
-      path,
-      'must be a Standard Schema validator (zod, valibot, arktype...): an object with `~standard.validate`',
-    )
-  }
-  return value as StandardSchemaV1
-}
-
-// Schemas cannot be serialized, so each schema object gets a number: two instances with the same
-// sources but different validators never share cached values.
-const schemaIds = new WeakMap<object, number>()
-let lastSchemaId = 0
-const schemaId = (schema: StandardSchemaV1): number => {
-  let id = schemaIds.get(schema)
-  if (id === undefined) {
-    id = ++lastSchemaId
-    schemaIds.set(schema, id)
-  }
-  return id
-}
-
-const resolveEntry = (key: string, entry: unknown): ResolvedEntry => {
-  const path = `fetchData.${key}`
-  if (!identifierPattern.test(key)) {
-    fail(path, 'is not a valid JavaScript identifier; keys are used as they are on the context, so rename it')
-  }
-  if (reservedKeys.has(key))
-    fail(
-      path,
-      "would replace a member of the Lambda context (or Middy 7's durable context) or of every object; rename it",
-    )
-  if (!isPlainObject(entry)) fail(path, 'must be an object made by parameter(...) or secret(...)')
-  const item = entry as Record<string, unknown>
-  const isParameter = Object.hasOwn(item, 'parameter')
-  const isSecret = Object.hasOwn(item, 'secret')
-  if (isParameter === isSecret) fail(path, 'must have exactly one of `parameter` and `secret`')
-  checkKnownKeys(item, isParameter ? parameterKeys : secretKeys, path)
-
-  const parse = (item.parse ?? 'auto') as ParseMode
-  const modes = isParameter ? parameterModes : secretModes
-  if (!modes.includes(parse)) {
-    fail(
-      `${path}.parse`,
-      `must be one of ${modes.map((mode) => `'${mode}'`).join(', ')} for a ${isParameter ? 'parameter' : 'secret'}, got ${describe(item.parse)}`,
-    )
-  }
-  let field: string[] | undefined
-  if (item.field !== undefined) {
-    const text = checkText(item.field, `${path}.field`)
-    field = text.split('.')
-    if (field.some((segment) => segment.length === 0))
-      fail(`${path}.field`, 'must be a dot path with no empty segment, like `db.password`')
-    if (parse !== 'auto' && parse !== 'json')
-      fail(`${path}.field`, `needs parse 'json' or 'auto', not '${parse}'`)
-  }
-  const schema = item.schema === undefined ? undefined : checkSchema(item.schema, `${path}.schema`)
-
-  let ref: SourceRef
-  if (isParameter) {
-    const name = checkText(item.parameter, `${path}.parameter`)
-    if (item.version !== undefined && item.label !== undefined)
-      fail(path, 'may have `version` or `label`, not both')
-    ref = {
-      service: 'parameter',
-      name,
-      decrypt: item.decrypt === undefined ? true : checkBoolean(item.decrypt, `${path}.decrypt`),
-    }
-    if (item.version !== undefined) ref.version = checkInteger(item.version, `${path}.version`, 1)
-    if (item.label !== undefined) ref.label = checkText(item.label, `${path}.label`)
-  } else {
-    const name = checkText(item.secret, `${path}.secret`)
-    if (item.versionId !== undefined && item.versionStage !== undefined)
-      fail(path, 'may have `versionId` or `versionStage`, not both')
-    ref = { service: 'secret', name }
-    if (item.versionId !== undefined) ref.versionId = checkText(item.versionId, `${path}.versionId`)
-    if (item.versionStage !== undefined)
-      ref.versionStage = checkText(item.versionStage, `${path}.versionStage`)
-  }
-  const sourceId = requestPath(ref)
-  const cacheId = JSON.stringify([
-    key,
-    sourceId,
-    parse,
-    field ?? null,
-    schema === undefined ? null : schemaId(schema),
-  ])
-  const resolved: ResolvedEntry = { key, ref, sourceId, cacheId, parse }
-  if (field !== undefined) resolved.field = field
-  if (schema !== undefined) resolved.schema = schema
-  return resolved
-}
-
 // maxRetryTime and minTimeout are at least 1 ms: a zero budget would never send a request, and a zero
 // backoff would flood the extension while it starts.
 const resolveRetry = (value: unknown): RetryOptions => {
@@ -354,8 +158,7 @@ export const resolveOptions = (input: unknown): ResolvedOptions => {
       fail('token', 'must be a non-empty string')
     token = options.token as string
     // Checked here so that a bad token fails at creation, and the value never reaches an HTTP error.
-    if (/[^\t\x20-\x7e\x80-\xff]/.test(token))
-      fail('token', 'contains characters not allowed in an HTTP header')
+    if (!isValidHeaderValue(token)) fail('token', 'contains characters not allowed in an HTTP header')
   }
   const cacheExpiry =
     options.cacheExpiry === undefined

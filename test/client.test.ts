@@ -48,6 +48,20 @@ describe('readiness', () => {
     expect(fetched.attempts).toBe(2)
   })
 
+  test('an attempt cut short by the end of the budget does not hide the answers before it', async () => {
+    const client = await clientFor([{ action: 'not-ready', times: 2 }, { action: 'hang' }], {
+      maxRetryTime: 200,
+    })
+    const error = await rejection(client.get(plain))
+    expect(error).toMatchObject({ code: 'EXTENSION_NOT_READY', status: 400 })
+    expect(error.attempts).toBeGreaterThan(2)
+  })
+
+  test('an extension that only hangs is TIMEOUT', async () => {
+    const client = await clientFor([{ action: 'hang' }], { maxRetryTime: 150 })
+    expect(await rejection(client.get(plain))).toMatchObject({ code: 'TIMEOUT' })
+  })
+
   test('a deadline already passed sends nothing and reports TIMEOUT', async () => {
     const client = await clientFor()
     const error = await rejection(client.get(plain, { deadline: performance.now() - 1 }))

@@ -1,5 +1,14 @@
+import middy from '@middy/core'
+import { clearCache } from '@middy/util'
 import type { Context } from 'aws-lambda'
+import { afterEach, expect } from 'vitest'
 import { type Emulator, type EmulatorOptions, startEmulator } from '../src/emulator/index.js'
+import {
+  ExtensionSecretsError,
+  type ExtensionSecretsOptions,
+  extensionSecrets,
+  parameter,
+} from '../src/index.js'
 
 /** A session token for tests; a marker string, so a leak is found by a plain search. */
 export const testToken = 'TOKEN-MARKER-7f3a9c1e-session'
@@ -67,3 +76,40 @@ export const allText = async (value: unknown): Promise<string> => {
   } catch {}
   return `${json}\n${inspect(value, { depth: 10, showHidden: true, getters: true })}\n${String(value)}`
 }
+
+/**
+ * Gives a test file a `start` that runs an emulator for one test; after each test the emulator is closed
+ * and `@middy/util`'s cache cleared, as Middy's own tests do.
+ */
+export const useEmulator = () => {
+  let running: Emulator | undefined
+  afterEach(async () => {
+    clearCache()
+    const emulator = running
+    running = undefined
+    await emulator?.close()
+  })
+  return async (options: EmulatorOptions = {}): Promise<Emulator> => {
+    running = await emulatorWith(options)
+    return running
+  }
+}
+
+/** Runs an invocation and returns its error, failing the test if it succeeded. */
+export const failureOf = async (run: () => Promise<unknown>): Promise<ExtensionSecretsError> => {
+  try {
+    await run()
+  } catch (error) {
+    expect(error).toBeInstanceOf(ExtensionSecretsError)
+    return error as ExtensionSecretsError
+  }
+  throw new Error('expected the invocation to fail')
+}
+
+/** A handler that reads `/app/api-url` as `context.url` and returns it. */
+export const urlHandler = (port: number, options: Partial<ExtensionSecretsOptions> = {}) =>
+  middy()
+    .use(
+      extensionSecrets({ fetchData: { url: parameter('/app/api-url') }, port, token: testToken, ...options }),
+    )
+    .handler(async (_event, context) => context.url)

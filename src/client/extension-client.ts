@@ -1,6 +1,6 @@
 import { describeSource, ExtensionSecretsError, type ExtensionSecretsErrorCode } from '../errors.js'
 import { classifyRefusal, MalformedAnswer, type RawValue, readValue } from './answers.js'
-import { BodyTooLarge, ConnectionFailure, getOnce } from './http.js'
+import { BodyTooLarge, ConnectionFailure, getOnce, isValidHeaderValue } from './http.js'
 import { RetryableAttempt, type RetryableOutcome, type RetryOptions, retryUntil } from './retry-policy.js'
 import { requestPath, type SourceRef } from './source-ref.js'
 
@@ -38,9 +38,6 @@ class BudgetSpent extends Error {
 /** 1 MiB: far above the 64 KiB a secret or an advanced parameter can hold, with its JSON envelope. */
 export const maxBodyBytes = 1024 * 1024
 const maxErrorBodyChars = 1024
-
-// Node rejects these in header values; checking first keeps the token out of any error path.
-const invalidHeaderChar = /[^\t\x20-\x7e\x80-\xff]/
 
 const upstreamHint =
   'through the extension, a missing name, a missing version, label or stage, an IAM or KMS denial and ' +
@@ -86,7 +83,7 @@ export const createExtensionClient = (config: ExtensionClientConfig): ExtensionC
         `no session token for ${what}: AWS_SESSION_TOKEN is not set (outside Lambda, or restoring a SnapStart snapshot) and no \`token\` option was given; no request was sent`,
       )
     }
-    if (invalidHeaderChar.test(token)) {
+    if (!isValidHeaderValue(token)) {
       throw fail(
         'TOKEN_MISSING',
         `the session token for ${what} is not a valid HTTP header value; no request was sent`,
@@ -98,6 +95,7 @@ export const createExtensionClient = (config: ExtensionClientConfig): ExtensionC
       const left = deadline - performance.now()
       if (left < 1) throw new BudgetSpent()
       attempts++
+      const timeoutMs = Math.max(1, Math.min(config.requestTimeout, Math.floor(left)))
       let answer: Awaited<ReturnType<typeof getOnce>>
       try {
         answer = await getOnce({
@@ -105,7 +103,7 @@ export const createExtensionClient = (config: ExtensionClientConfig): ExtensionC
           port: config.port,
           path,
           token,
-          timeoutMs: Math.max(1, Math.min(config.requestTimeout, Math.floor(left))),
+          timeoutMs,
           maxBodyBytes,
         })
       } catch (error) {
@@ -113,8 +111,12 @@ export const createExtensionClient = (config: ExtensionClientConfig): ExtensionC
           throw fail('MALFORMED_RESPONSE', `the answer for ${what} is larger than ${maxBodyBytes} bytes`)
         }
         if (error instanceof ConnectionFailure) {
-          lastOutcome = { kind: error.kind }
-          throw new RetryableAttempt(lastOutcome)
+          const outcome: RetryableOutcome = { kind: error.kind }
+          // An attempt cut short by the end of the budget says nothing new about the extension: the
+          // answers before it explain the failure better than its timeout.
+          const cutByBudget = error.kind === 'timeout' && timeoutMs < config.requestTimeout
+          if (!cutByBudget || lastOutcome === undefined) lastOutcome = outcome
+          throw new RetryableAttempt(outcome)
         }
         throw error
       }

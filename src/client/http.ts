@@ -44,6 +44,12 @@ const agent = (): Agent => {
 
 export const tokenHeader = 'X-Aws-Parameters-Secrets-Token'
 
+// Node rejects these in header values, with an error of its own; checking first keeps the token out of
+// every error path and makes header injection impossible.
+const invalidHeaderChar = /[^\t\x20-\x7e\x80-\xff]/
+
+export const isValidHeaderValue = (value: string): boolean => !invalidHeaderChar.test(value)
+
 const failureKind = (code: unknown): ConnectionFailureKind => {
   if (code === 'ECONNREFUSED') return 'refused'
   if (code === 'ECONNRESET' || code === 'EPIPE') return 'reset'
