@@ -6,7 +6,7 @@ export {
   type SourceService,
 } from './errors.js'
 export { type ContextFor, extensionSecrets, type InternalFor } from './middleware.js'
-export type { ExtensionSecretsOptions } from './options.js'
+export { type ExtensionSecretsOptions, extensionSecretsValidateOptions } from './options.js'
 export {
   type FetchEntry,
   type JsonArray,

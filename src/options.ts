@@ -194,3 +194,11 @@ export const resolveOptions = (input: unknown): ResolvedOptions => {
     token,
   }
 }
+
+/**
+ * Checks options as `extensionSecrets` does, without creating a middleware: for options loaded from a
+ * file or built at run time. Throws a `TypeError` naming the first bad key.
+ */
+export const extensionSecretsValidateOptions = (options: unknown): void => {
+  resolveOptions(options)
+}

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from 'vitest'
-import { extensionSecrets, parameter, secret } from '../src/index.js'
+import { extensionSecrets, extensionSecretsValidateOptions, parameter, secret } from '../src/index.js'
 
 // Options are checked at creation, so these tests call the factory with deliberately wrong input.
 const create = (options: unknown) => () => extensionSecrets(options as never)
@@ -227,4 +227,11 @@ test('the helpers build plain declarative objects', () => {
   expect(parameter('/app/hosts', { parse: 'list' })).toEqual({ parameter: '/app/hosts', parse: 'list' })
   expect(secret('prod/db', { field: 'password' })).toEqual({ secret: 'prod/db', field: 'password' })
   expect(secret('prod/db')).toEqual({ secret: 'prod/db' })
+})
+
+test('extensionSecretsValidateOptions checks options without creating a middleware', () => {
+  expect(() => extensionSecretsValidateOptions({ fetchData: { a: parameter('/a') }, cachExpiry: 1 })).toThrow(
+    /`cachExpiry` is not a known option/,
+  )
+  expect(extensionSecretsValidateOptions({ fetchData: { a: parameter('/a') } })).toBeUndefined()
 })

@@ -239,6 +239,29 @@ describe('when the extension is contacted', () => {
     expect(server.requests).toHaveLength(2)
   })
 
+  test('full ARNs work as parameter names and secret ids', async () => {
+    const server = await start()
+    // The emulator derives a secret's ARN suffix from its name; read it as a client would see it.
+    const answer = await fetch(`${server.url}/secretsmanager/get?secretId=prod%2Fplain`, {
+      headers: { 'X-Aws-Parameters-Secrets-Token': testToken },
+    })
+    const { ARN: secretArn } = (await answer.json()) as { ARN: string }
+    const handler = middy()
+      .use(
+        extensionSecrets({
+          fetchData: {
+            url: parameter('arn:aws:ssm:us-east-1:123456789012:parameter/app/api-url'),
+            plain: secret(secretArn),
+          },
+          port: server.port,
+          token: testToken,
+        }),
+      )
+      .handler(async (_event, context) => [context.url, context.plain])
+    expect(secretArn).toMatch(/^arn:aws:secretsmanager:us-east-1:123456789012:secret:prod\/plain-.{6}$/)
+    expect(await handler({}, lambdaContext())).toEqual(['https://api.example.com', `${secretMarker}-plain`])
+  })
+
   test('names with reserved URL characters and non-ASCII reach the extension exactly', async () => {
     const name = '/app/a+b&c=d#e%f g/ü€'
     const server = await start({ values: { parameters: { [name]: 'found' } } })
