@@ -1,24 +1,19 @@
 import middy from '@middy/core'
 import httpErrorHandler from '@middy/http-error-handler'
 import inputOutputLogger from '@middy/input-output-logger'
-import { clearCache } from '@middy/util'
 import { afterEach, expect, test, vi } from 'vitest'
-import type { Emulator } from '../src/emulator/index.js'
 import { extensionSecrets, parameter, secret } from '../src/index.js'
-import { emulatorWith, lambdaContext, secretMarker, testToken } from './helpers.js'
+import { lambdaContext, secretMarker, testToken, useEmulator } from './helpers.js'
 
 // The middleware in the same chains as Middy's official middlewares.
 
-let emulator: Emulator | undefined
-afterEach(async () => {
+const start = useEmulator()
+afterEach(() => {
   vi.restoreAllMocks()
-  clearCache()
-  await emulator?.close()
-  emulator = undefined
 })
 
 test('works between input-output-logger and http-error-handler, and nothing logged holds a secret', async () => {
-  emulator = await emulatorWith()
+  const emulator = await start()
   const logged: unknown[] = []
   const consoleSpy = vi.spyOn(console, 'log')
   const handler = middy()
@@ -47,7 +42,7 @@ test('works between input-output-logger and http-error-handler, and nothing logg
 })
 
 test('a failed fetch becomes a 500 through http-error-handler, without details in the response', async () => {
-  emulator = await emulatorWith()
+  const emulator = await start()
   const handler = middy()
     .use(httpErrorHandler({ logger: false }))
     .use(
@@ -64,7 +59,7 @@ test('a failed fetch becomes a 500 through http-error-handler, without details i
 })
 
 test('two instances in one chain each set their own keys', async () => {
-  emulator = await emulatorWith()
+  const emulator = await start()
   const handler = middy()
     .use(
       extensionSecrets({

@@ -82,16 +82,15 @@ export const allText = async (value: unknown): Promise<string> => {
  * and `@middy/util`'s cache cleared, as Middy's own tests do.
  */
 export const useEmulator = () => {
-  let running: Emulator | undefined
+  const running: Emulator[] = []
   afterEach(async () => {
     clearCache()
-    const emulator = running
-    running = undefined
-    await emulator?.close()
+    await Promise.all(running.splice(0).map((emulator) => emulator.close()))
   })
   return async (options: EmulatorOptions = {}): Promise<Emulator> => {
-    running = await emulatorWith(options)
-    return running
+    const emulator = await emulatorWith(options)
+    running.push(emulator)
+    return emulator
   }
 }
 
