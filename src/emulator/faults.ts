@@ -40,11 +40,8 @@ export type FaultRule =
 
 export type FaultAction = FaultRule['action']
 
-/** What the rules decided for one request: a total delay, then an action or the normal answer. */
-export interface FaultDecision {
-  delayMs: number
-  action?: Exclude<FaultRule, { action: 'refuse' | 'delay' }>
-}
+/** A rule that answers a request in place of the layer. */
+export type FaultReplyRule = Exclude<FaultRule, { action: 'refuse' | 'delay' }>
 
 const actionKeys: Record<FaultAction, readonly string[]> = {
   refuse: [],
@@ -134,20 +131,36 @@ export class FaultSchedule {
     this.#origin = origin
   }
 
-  decide(target: FaultTarget, now: number): FaultDecision {
+  /** The total delay the active `delay` rules add to a request arriving now (their counters advance). */
+  delayFor(target: FaultTarget, now: number): number {
     let delayMs = 0
     for (const [index, rule] of this.#rules.entries()) {
-      if (rule.action === 'refuse' || !this.#active(rule, now) || !matches(rule.match, target)) continue
-      const count = this.#counts[index] ?? 0
-      if (rule.times !== undefined && count >= rule.times) continue
-      this.#counts[index] = count + 1
-      if (rule.action === 'delay') {
-        delayMs += rule.ms
-        continue
-      }
-      return { delayMs, action: rule }
+      if (rule.action !== 'delay' || !this.#applies(index, rule, target, now)) continue
+      delayMs += rule.ms
     }
-    return { delayMs }
+    return delayMs
+  }
+
+  /**
+   * The first active rule that answers a request, decided when the answer is due (after any delay), so
+   * a window that closes or a rotation made during a delay is seen, as on a slow server.
+   */
+  actionFor(target: FaultTarget, now: number): FaultReplyRule | undefined {
+    for (const [index, rule] of this.#rules.entries()) {
+      if (rule.action === 'delay' || rule.action === 'refuse' || !this.#applies(index, rule, target, now))
+        continue
+      return rule
+    }
+    return undefined
+  }
+
+  /** Whether the rule is active and matches, counting it against `times` when it does. */
+  #applies(index: number, rule: FaultRule, target: FaultTarget, now: number): boolean {
+    if (!this.#active(rule, now) || !matches(rule.match, target)) return false
+    const count = this.#counts[index] ?? 0
+    if (rule.times !== undefined && count >= rule.times) return false
+    this.#counts[index] = count + 1
+    return true
   }
 
   refusing(now: number): boolean {

@@ -4,7 +4,7 @@ import type { Socket } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import { type Account, answerParameter, answerSecret } from './answers.js'
 import { LayerCache } from './cache.js'
-import { type FaultDecision, type FaultRule, FaultSchedule, validateFaults } from './faults.js'
+import { type FaultReplyRule, type FaultRule, FaultSchedule, validateFaults } from './faults.js'
 import { Listener } from './listener.js'
 import { type EmulatorOptions, resolveOptions } from './options.js'
 import { notReadyBody, serviceOf, tokenHeader } from './protocol.js'
@@ -115,18 +115,26 @@ export async function startEmulator(options?: EmulatorOptions): Promise<Emulator
     }
     const service = serviceOf(path)
     const name = query.get(service === 'secret' ? 'secretId' : 'name') ?? undefined
-    const decision = schedule.decide({ service, name }, now)
-    const reply = decision.action
-      ? faultReply(decision.action, record)
-      : answer(request, rawUrl, query, record, now)
-    if (decision.delayMs === 0) {
-      settle(record, reply, request, response)
+    const target = { service, name }
+    const reply = () => {
+      const at = performance.now()
+      const action = schedule.actionFor(target, at)
+      settle(
+        record,
+        action ? faultReply(action, record) : answer(request, rawUrl, query, record, at),
+        request,
+        response,
+      )
+    }
+    const delayMs = schedule.delayFor(target, now)
+    if (delayMs === 0) {
+      reply()
       return
     }
     const timer = setTimeout(() => {
       delays.delete(timer)
-      settle(record, reply, request, response)
-    }, decision.delayMs)
+      reply()
+    }, delayMs)
     delays.add(timer)
   }
 
@@ -221,7 +229,7 @@ export async function startEmulator(options?: EmulatorOptions): Promise<Emulator
   }
 }
 
-function faultReply(action: NonNullable<FaultDecision['action']>, record: RecordedRequest): Reply {
+function faultReply(action: FaultReplyRule, record: RecordedRequest): Reply {
   record.outcome = action.action === 'respond' ? 'status' : action.action
   switch (action.action) {
     case 'reset':

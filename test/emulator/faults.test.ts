@@ -94,6 +94,21 @@ describe('faults', () => {
     expect(performance.now() - again).toBeGreaterThanOrEqual(75)
   })
 
+  it('decides the answer when the delay ends: a window that closed, or values rotated meanwhile, are seen', async () => {
+    const emulator = await emulate({
+      faults: [
+        { action: 'delay', ms: 150 },
+        { action: 'not-ready', forMs: 60 },
+      ],
+    })
+    const pending = ask(emulator, secret('prod/plain'))
+    await sleep(20)
+    emulator.setValues({ ...values, secrets: { ...values.secrets, 'prod/plain': 'rotated' } })
+    const reply = await pending
+    expect(reply.status).toBe(200)
+    expect(JSON.parse(reply.body).SecretString).toBe('rotated')
+  })
+
   it('applies a rule to its first N matching requests only', async () => {
     const emulator = await emulate({ faults: [{ action: 'not-ready', times: 2 }] })
     const statuses = []
