@@ -31,9 +31,15 @@ export const checkInteger = (
   return value as number
 }
 
-export const checkNumber = (value: unknown, path: string, min: number): number => {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-    fail(path, `must be a finite number ≥ ${min}, got ${describe(value)}`)
+/** The longest delay Node's timers take; above it they fire after 1 ms, with a warning. */
+export const maxTimerMs = 2_147_483_647
+
+export const checkNumber = (value: unknown, path: string, min: number, max = Number.MAX_VALUE): number => {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    fail(
+      path,
+      `must be a finite number ≥ ${min}${max === Number.MAX_VALUE ? '' : ` and ≤ ${max}`}, got ${describe(value)}`,
+    )
   }
   return value as number
 }

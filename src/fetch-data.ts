@@ -100,7 +100,7 @@ export const resolveEntry = (key: string, entry: unknown): ResolvedEntry => {
   if (isParameter === isSecret) fail(path, 'must have exactly one of `parameter` and `secret`')
   checkKnownKeys(item, isParameter ? parameterKeys : secretKeys, path)
 
-  const parse = (item.parse ?? 'auto') as ParseMode
+  const parse = (item.parse === undefined ? 'auto' : item.parse) as ParseMode
   const modes = isParameter ? parameterModes : secretModes
   if (!modes.includes(parse)) {
     fail(

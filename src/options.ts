@@ -8,6 +8,7 @@ import {
   fail,
   isLoopback,
   isPlainObject,
+  maxTimerMs,
 } from './checks.js'
 import { isValidHeaderValue } from './client/http.js'
 import { defaultRetry, type RetryOptions } from './client/retry-policy.js'
@@ -90,15 +91,15 @@ const resolveRetry = (value: unknown): RetryOptions => {
     maxRetryTime:
       input.maxRetryTime === undefined
         ? defaultRetry.maxRetryTime
-        : checkNumber(input.maxRetryTime, 'retry.maxRetryTime', 1),
+        : checkNumber(input.maxRetryTime, 'retry.maxRetryTime', 1, maxTimerMs),
     minTimeout:
       input.minTimeout === undefined
         ? defaultRetry.minTimeout
-        : checkNumber(input.minTimeout, 'retry.minTimeout', 1),
+        : checkNumber(input.minTimeout, 'retry.minTimeout', 1, maxTimerMs),
     maxTimeout:
       input.maxTimeout === undefined
         ? defaultRetry.maxTimeout
-        : checkNumber(input.maxTimeout, 'retry.maxTimeout', 0),
+        : checkNumber(input.maxTimeout, 'retry.maxTimeout', 0, maxTimerMs),
     factor: input.factor === undefined ? defaultRetry.factor : checkNumber(input.factor, 'retry.factor', 1),
     randomize:
       input.randomize === undefined
@@ -183,12 +184,12 @@ export const resolveOptions = (input: unknown): ResolvedOptions => {
     requestTimeout:
       options.requestTimeout === undefined
         ? defaults.requestTimeout
-        : checkInteger(options.requestTimeout, 'requestTimeout', 1),
+        : checkInteger(options.requestTimeout, 'requestTimeout', 1, maxTimerMs),
     retry: resolveRetry(options.retry),
     deadlineMargin:
       options.deadlineMargin === undefined
         ? defaults.deadlineMargin
-        : checkNumber(options.deadlineMargin, 'deadlineMargin', 0),
+        : checkNumber(options.deadlineMargin, 'deadlineMargin', 0, maxTimerMs),
     port,
     host,
     token,

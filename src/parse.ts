@@ -86,35 +86,42 @@ const pick = (value: unknown, path: readonly string[]): unknown => {
 
 /**
  * Validator messages and issue paths may quote the value (some print it with JSON.stringify, record
- * schemas name its keys), so every string of the value (keys included) is scrubbed from them, in its
- * plain and JSON-escaped forms.
+ * schemas name its keys), so every string and number of the value, and every key, is scrubbed from
+ * them, in plain and JSON-escaped forms. A value holding a string or number of one or two characters
+ * cannot be scrubbed without garbling every message, so then the messages are withheld and only the
+ * paths are kept. Booleans and null are not treated as secret.
  */
-const scrubber = (input: unknown, raw: RawValue): ((text: string) => string) => {
+const scrubber = (input: unknown, raw: RawValue) => {
   const secrets = new Set<string>()
-  const add = (text: string) => {
+  let tooShort = false
+  const add = (text: string, isKey: boolean) => {
+    if (text.length < 3) {
+      if (!isKey && text.length > 0) tooShort = true
+      return
+    }
     secrets.add(text)
     secrets.add(JSON.stringify(text).slice(1, -1))
   }
-  if (raw.kind === 'text') add(raw.text)
+  if (raw.kind === 'text') add(raw.text, false)
   const collect = (value: unknown, depth: number) => {
-    if (typeof value === 'string') add(value)
-    else if (typeof value === 'number' || typeof value === 'bigint') secrets.add(String(value))
+    if (typeof value === 'string') add(value, false)
+    else if (typeof value === 'number' || typeof value === 'bigint') add(String(value), false)
     else if (value !== null && typeof value === 'object' && depth < 32 && !(value instanceof Uint8Array)) {
       for (const [key, item] of Object.entries(value)) {
-        if (!Array.isArray(value)) add(key)
+        if (!Array.isArray(value)) add(key, true)
         collect(item, depth + 1)
       }
     }
   }
   collect(input, 0)
-  // Longest first, so a value that contains another is replaced whole. Strings of one or two
-  // characters would mangle every message without protecting anything.
-  const list = [...secrets].filter((text) => text.length >= 3).sort((a, b) => b.length - a.length)
-  return (text) => {
+  // Longest first, so a value that contains another is replaced whole.
+  const list = [...secrets].sort((a, b) => b.length - a.length)
+  const scrub = (text: string) => {
     let out = text
     for (const secretText of list) out = out.split(secretText).join('[redacted]')
     return out
   }
+  return { scrub, withholdMessages: tooShort }
 }
 
 const issuePath = (issue: StandardSchemaV1.Issue): string =>
@@ -130,10 +137,12 @@ const validate = async (schema: StandardSchemaV1, value: unknown, raw: RawValue)
     throw new RecipeFailure('VALIDATION_ERROR', 'the schema threw while validating the value')
   }
   if (result.issues === undefined) return result.value
-  const scrub = scrubber(value, raw)
+  const { scrub, withholdMessages } = scrubber(value, raw)
+  const message = (issue: StandardSchemaV1.Issue) =>
+    withholdMessages ? '(message withheld: the value is too short to redact)' : scrub(String(issue.message))
   const issues = result.issues
     .slice(0, 10)
-    .map((issue) => `${scrub(issuePath(issue))}: ${scrub(String(issue.message))}`)
+    .map((issue) => `${scrub(issuePath(issue))}: ${message(issue)}`)
     .join('; ')
   const more = result.issues.length > 10 ? ` (and ${result.issues.length - 10} more)` : ''
   throw new RecipeFailure('VALIDATION_ERROR', `the schema rejected the value: ${issues}${more}`)
@@ -143,7 +152,13 @@ const validate = async (schema: StandardSchemaV1, value: unknown, raw: RawValue)
 export const produceValue = (raw: RawValue, recipe: ValueRecipe): unknown => {
   let value = parsed(raw, recipe.parse)
   if (recipe.field !== undefined) {
-    if (raw.kind === 'text' && recipe.parse === 'auto' && typeof value === 'string') {
+    if (raw.kind === 'binary') {
+      throw new RecipeFailure(
+        'PARSE_ERROR',
+        `field '${recipe.field.join('.')}' needs a JSON value, and the secret is binary`,
+      )
+    }
+    if (recipe.parse === 'auto' && typeof value === 'string') {
       throw new RecipeFailure(
         'PARSE_ERROR',
         `field '${recipe.field.join('.')}' needs a JSON value, and the value is not JSON`,

@@ -48,13 +48,22 @@ describe('readiness', () => {
     expect(fetched.attempts).toBe(2)
   })
 
-  test('an attempt cut short by the end of the budget does not hide the answers before it', async () => {
-    const client = await clientFor([{ action: 'not-ready', times: 2 }, { action: 'hang' }], {
+  test('an attempt squeezed into the end of the budget does not hide the answers before it', async () => {
+    const client = await clientFor([{ action: 'not-ready', forMs: 180 }, { action: 'hang' }], {
       maxRetryTime: 200,
+      randomize: false,
     })
     const error = await rejection(client.get(plain))
     expect(error).toMatchObject({ code: 'EXTENSION_NOT_READY', status: 400 })
     expect(error.attempts).toBeGreaterThan(2)
+  })
+
+  test('an extension that starts listening and then hangs is TIMEOUT, not unreachable', async () => {
+    const client = await clientFor([{ action: 'refuse', forMs: 150 }, { action: 'hang' }], {
+      maxRetryTime: 800,
+    })
+    const error = await rejection(client.get(plain))
+    expect(error.code).toBe('TIMEOUT')
   })
 
   test('an extension that only hangs is TIMEOUT', async () => {

@@ -126,6 +126,22 @@ describe('failures', () => {
     expect(server.requests).toHaveLength(3)
   })
 
+  test('a field of a binary secret is a PARSE_ERROR, not a byte', async () => {
+    const server = await start()
+    const handler = middy()
+      .use(
+        extensionSecrets({
+          fetchData: { cert: secret('prod/cert', { field: '2' }) },
+          port: server.port,
+          token: testToken,
+        }),
+      )
+      .handler(async () => 'ok')
+    const error = await failureOf(() => handler({}, lambdaContext()))
+    expect(error.errors?.[0]).toMatchObject({ code: 'PARSE_ERROR', key: 'cert' })
+    expect(error.errors?.[0]?.message).toContain('the secret is binary')
+  })
+
   test('every failed key is listed in the FETCH_FAILED message with its code', async () => {
     const server = await start()
     const handler = middy()

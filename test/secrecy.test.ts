@@ -117,6 +117,22 @@ describe('no error ever contains a secret value or the token', () => {
     await expectClean(error)
   })
 
+  test('a value too short to redact has the validator messages withheld, paths kept', async () => {
+    const emulator = await start({ values: { secrets: { pin: { json: { pin: '42' } } } } })
+    const handler = middy()
+      .use(
+        extensionSecrets({
+          fetchData: { pin: secret('pin', { schema: quotingSchema }) },
+          port: emulator.port,
+          token: testToken,
+        }),
+      )
+      .handler(async () => 'ok')
+    const error = await failureOf(() => handler({}, lambdaContext()))
+    expect(error.errors?.[0]?.message).toContain('password: (message withheld')
+    expect(error.errors?.[0]?.message).not.toContain('42')
+  })
+
   test('a binary secret read as text', async () => {
     const error = await failing({ cert: secret('prod/cert', { parse: 'text' }) })
     expect(error.errors?.[0]?.code).toBe('PARSE_ERROR')

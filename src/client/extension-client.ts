@@ -38,6 +38,8 @@ class BudgetSpent extends Error {
 /** 1 MiB: far above the 64 KiB a secret or an advanced parameter can hold, with its JSON envelope. */
 export const maxBodyBytes = 1024 * 1024
 const maxErrorBodyChars = 1024
+/** An attempt given less time than this, at the end of the budget, is not evidence of a hang. */
+const squeezedAttemptMs = 50
 
 const upstreamHint =
   'through the extension, a missing name, a missing version, label or stage, an IAM or KMS denial and ' +
@@ -112,10 +114,11 @@ export const createExtensionClient = (config: ExtensionClientConfig): ExtensionC
         }
         if (error instanceof ConnectionFailure) {
           const outcome: RetryableOutcome = { kind: error.kind }
-          // An attempt cut short by the end of the budget says nothing new about the extension: the
-          // answers before it explain the failure better than its timeout.
-          const cutByBudget = error.kind === 'timeout' && timeoutMs < config.requestTimeout
-          if (!cutByBudget || lastOutcome === undefined) lastOutcome = outcome
+          // A last attempt squeezed into the tail of the budget says nothing about the extension: the
+          // outcomes before it explain the failure better than its timeout. A longer attempt that hung
+          // does say something (the extension took the request and never answered).
+          const squeezed = error.kind === 'timeout' && timeoutMs < squeezedAttemptMs
+          if (!squeezed || lastOutcome === undefined) lastOutcome = outcome
           throw new RetryableAttempt(outcome)
         }
         throw error
