@@ -43,6 +43,8 @@ export interface SecretVersions {
 
 /** What the emulator serves. Also the format of a values JSON file. */
 export interface EmulatorValues {
+  /** Ignored: lets a values file name docs/emulator-values.schema.json for editors. */
+  $schema?: string
   parameters?: Record<string, ParameterEntry>
   secrets?: Record<string, SecretEntry>
   /** Names that exist but the function may not read: answered like unknown names. */
@@ -95,7 +97,8 @@ export function validateValues(input: unknown): EmulatorValues {
 /** Validates and normalizes values; `root` prefixes every path in error messages. */
 export function compileValues(input: unknown, root = ''): ValueStore {
   if (!isRecord(input)) fail(root || 'values', 'expected an object')
-  rejectUnknownKeys(input, ['parameters', 'secrets', 'denied'], root)
+  // `$schema` lets editors check a values file against docs/emulator-values.schema.json.
+  rejectUnknownKeys(input, ['$schema', 'parameters', 'secrets', 'denied'], root)
   const parameters = new Map<string, StoredParameter>()
   const secrets = new Map<string, StoredSecret>()
   for (const [name, entry] of entriesOf(input.parameters, join(root, 'parameters'))) {
