@@ -239,6 +239,23 @@ describe('when the extension is contacted', () => {
     expect(server.requests).toHaveLength(2)
   })
 
+  test('at most 32 requests are in flight to the extension at once', async () => {
+    const names = Array.from({ length: 40 }, (_, index) => `/app/many/${index}`)
+    const server = await start({
+      values: { parameters: Object.fromEntries(names.map((name) => [name, name])) },
+      faults: [{ action: 'delay', ms: 400 }],
+    })
+    const fetchData = Object.fromEntries(names.map((name, index) => [`value${index}`, parameter(name)]))
+    const handler = middy()
+      .use(extensionSecrets({ fetchData, port: server.port, token: testToken }))
+      .handler(async (_event, context) => Object.keys(fetchData).map((key) => context[key]))
+    expect(await handler({}, lambdaContext(10_000))).toEqual(names)
+    // Requests beyond the agent's 32 sockets wait for one to be free: they arrive a delay later.
+    const first = Math.min(...server.requests.map((request) => request.at))
+    const early = server.requests.filter((request) => request.at - first < 200)
+    expect(early).toHaveLength(32)
+  })
+
   test('full ARNs work as parameter names and secret ids', async () => {
     const server = await start()
     // The emulator derives a secret's ARN suffix from its name; read it as a client would see it.
