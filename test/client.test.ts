@@ -85,7 +85,7 @@ describe('readiness', () => {
     const run = retryUntil(
       async () => {
         times.push(Math.round(performance.now() - start))
-        throw new RetryableAttempt({ kind: 'refused' })
+        throw new RetryableAttempt('refused')
       },
       start + 10_000,
       { maxRetryTime: 10_000, minTimeout: 100, maxTimeout: 1_000, factor: 2, randomize: false },

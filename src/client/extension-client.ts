@@ -119,7 +119,7 @@ export const createExtensionClient = (config: ExtensionClientConfig): ExtensionC
           // does say something (the extension took the request and never answered).
           const squeezed = error.kind === 'timeout' && timeoutMs < squeezedAttemptMs
           if (!squeezed || lastOutcome === undefined) lastOutcome = outcome
-          throw new RetryableAttempt(outcome)
+          throw new RetryableAttempt(outcome.kind)
         }
         throw error
       }
@@ -143,7 +143,7 @@ export const createExtensionClient = (config: ExtensionClientConfig): ExtensionC
       if (kind === 'not-ready' || kind === 'retryable-status') {
         if (kind === 'not-ready') sawNotReady = true
         lastOutcome = { kind, status, body }
-        throw new RetryableAttempt(lastOutcome)
+        throw new RetryableAttempt(kind)
       }
       if (kind === 'token') {
         throw fail(

@@ -8,7 +8,7 @@ export interface RetryOptions {
   maxTimeout: number
   /** Growth of the backoff per retry. */
   factor: number
-  /** Multiply each backoff by a random factor between 1 and 2, so cold-starting environments spread out. */
+  /** Multiply each backoff by a random factor between 1 and 2 (applied before the `maxTimeout` cap). */
   randomize: boolean
 }
 
@@ -26,11 +26,9 @@ export type RetryableOutcome =
   | { kind: 'refused' | 'reset' | 'connection' | 'timeout' }
   | { kind: 'not-ready' | 'retryable-status'; status: number; body: string }
 
+/** Thrown by an attempt worth repeating; the caller keeps the outcomes it needs for its diagnosis. */
 export class RetryableAttempt extends Error {
   override readonly name = 'RetryableAttempt'
-  constructor(readonly outcome: RetryableOutcome) {
-    super(outcome.kind)
-  }
 }
 
 type PRetry = typeof import('p-retry').default
