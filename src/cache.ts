@@ -1,4 +1,5 @@
 import { processCache } from '@middy/util'
+import type { KeyFetch } from './key-fetch.js'
 
 /** A produced value, and whether `hideSecrets` keeps it off the context's enumerable keys. */
 export interface ProducedValue {
@@ -6,11 +7,16 @@ export interface ProducedValue {
   sensitive: boolean
 }
 
-/** One cached `fetchData` key: the shared in-flight promise, then its settled value. */
+/**
+ * One cached `fetchData` key. `value` is the last good value (with its arrival time) and `expiresAt`
+ * says until when it is served without asking; `inFlight` is the fetch that concurrent invocations
+ * share. An expired value is kept only for `staleIfError`; without it, a failed fetch removes the slot.
+ */
 export interface CacheSlot {
-  promise: Promise<ProducedValue>
-  settled?: ProducedValue
+  value?: ProducedValue
+  fetchedAt: number
   expiresAt: number
+  inFlight?: Promise<KeyFetch>
 }
 
 export type ValueStore = Map<string, CacheSlot>
@@ -24,7 +30,7 @@ export const valueStore = (cacheKey: string): ValueStore =>
   processCache({ cacheKey, cacheExpiry: -1 }, () => new Map()).value as ValueStore
 
 /** Middy's convention: above 24 h, `cacheExpiry` is an absolute Unix-ms time rather than a duration. */
-const absoluteThreshold = 86_400_000
+export const absoluteThreshold = 86_400_000
 
 export const expiresAt = (cacheExpiry: number, fetchedAt: number): number => {
   if (cacheExpiry < 0) return Number.POSITIVE_INFINITY

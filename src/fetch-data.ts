@@ -10,7 +10,7 @@ import {
 } from './checks.js'
 import { requestPath, type SourceRef } from './client/source-ref.js'
 import type { ValueRecipe } from './parse.js'
-import type { ParseMode } from './sources.js'
+import type { ParseMode, SecretStage } from './sources.js'
 import type { StandardSchemaV1 } from './standard-schema.js'
 
 /** One `fetchData` entry after validation. */
@@ -21,10 +21,13 @@ export interface ResolvedEntry extends ValueRecipe {
   sourceId: string
   /** Equal only for entries that produce the same value: the key, the source and the recipe. */
   cacheId: string
+  /** `stages`: the non-current versions fetched beside the current one. */
+  stages?: SecretStage[]
 }
 
 const parameterKeys = ['parameter', 'version', 'label', 'decrypt', 'parse', 'field', 'schema']
-const secretKeys = ['secret', 'versionId', 'versionStage', 'parse', 'field', 'schema']
+const secretKeys = ['secret', 'versionId', 'versionStage', 'stages', 'parse', 'field', 'schema']
+const stageNames: readonly SecretStage[] = ['previous', 'pending']
 const parameterModes: ParseMode[] = ['auto', 'text', 'json', 'list']
 const secretModes: ParseMode[] = ['auto', 'text', 'json', 'binary']
 
@@ -82,6 +85,19 @@ const schemaId = (schema: StandardSchemaV1): number => {
   return id
 }
 
+const checkStages = (value: unknown, path: string): SecretStage[] => {
+  if (!Array.isArray(value) || value.length === 0)
+    fail(path, `must be a non-empty array of 'previous' and/or 'pending', got ${describe(value)}`)
+  const stages = value as unknown[]
+  for (const [index, stage] of stages.entries()) {
+    if (!stageNames.includes(stage as SecretStage))
+      fail(`${path}[${index}]`, `must be 'previous' or 'pending', got ${describe(stage)}`)
+    if (stages.indexOf(stage) !== index) fail(`${path}[${index}]`, `repeats '${stage}'`)
+  }
+  // A fixed order, so that ['pending', 'previous'] and ['previous', 'pending'] share cached values.
+  return stageNames.filter((stage) => stages.includes(stage))
+}
+
 /** Validates one `fetchData` entry and its key. */
 export const resolveEntry = (key: string, entry: unknown): ResolvedEntry => {
   const path = `fetchData.${key}`
@@ -120,6 +136,7 @@ export const resolveEntry = (key: string, entry: unknown): ResolvedEntry => {
   const schema = item.schema === undefined ? undefined : checkSchema(item.schema, `${path}.schema`)
 
   let ref: SourceRef
+  let stages: SecretStage[] | undefined
   if (isParameter) {
     const name = checkText(item.parameter, `${path}.parameter`)
     if (item.version !== undefined && item.label !== undefined)
@@ -139,6 +156,11 @@ export const resolveEntry = (key: string, entry: unknown): ResolvedEntry => {
     if (item.versionId !== undefined) ref.versionId = checkText(item.versionId, `${path}.versionId`)
     if (item.versionStage !== undefined)
       ref.versionStage = checkText(item.versionStage, `${path}.versionStage`)
+    if (item.stages !== undefined) {
+      if (item.versionId !== undefined || item.versionStage !== undefined)
+        fail(path, 'may have `stages` or a `versionId` / `versionStage`, not both')
+      stages = checkStages(item.stages, `${path}.stages`)
+    }
   }
   const sourceId = requestPath(ref)
   const cacheId = JSON.stringify([
@@ -147,9 +169,11 @@ export const resolveEntry = (key: string, entry: unknown): ResolvedEntry => {
     parse,
     field ?? null,
     schema === undefined ? null : schemaId(schema),
+    stages ?? null,
   ])
   const resolved: ResolvedEntry = { key, ref, sourceId, cacheId, parse }
   if (field !== undefined) resolved.field = field
   if (schema !== undefined) resolved.schema = schema
+  if (stages !== undefined) resolved.stages = stages
   return resolved
 }

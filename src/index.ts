@@ -5,8 +5,37 @@ export {
   type ExtensionSecretsErrorDetails,
   type SourceService,
 } from './errors.js'
-export { type ContextFor, extensionSecrets, type InternalFor } from './middleware.js'
+export type {
+  CacheState,
+  EventHook,
+  ExtensionSecretsEvent,
+  FailedEvent,
+  FetchedEvent,
+  HitEvent,
+  InvalidatedEvent,
+  StageMissingEvent,
+  StaleEvent,
+} from './events.js'
+export {
+  type BypassExtensionCache,
+  isTransientError,
+  type RefreshOnAnswer,
+  type StaleIfErrorOptions,
+} from './freshness.js'
+export {
+  type ContextFor,
+  type ExtensionSecretsMiddleware,
+  extensionSecrets,
+  type InternalFor,
+} from './middleware.js'
 export { type ExtensionSecretsOptions, extensionSecretsValidateOptions } from './options.js'
+export {
+  type LoggerLike,
+  type MetricsLike,
+  metricNames,
+  type PowertoolsEventsOptions,
+  powertoolsEvents,
+} from './powertools.js'
 export {
   type FetchEntry,
   type JsonArray,
@@ -20,6 +49,8 @@ export {
   type SecretEntry,
   type SecretOptions,
   type SecretParseMode,
+  type SecretStage,
+  type StagedValue,
   secret,
   type Typed,
   type Undeclared,

@@ -1,51 +1,13 @@
 import { type CacheSlot, expiresAt, type ProducedValue, type ValueStore, valueStore } from './cache.js'
 import type { ExtensionClient, Fetched } from './client/extension-client.js'
-import { describeSource, ExtensionSecretsError, type ExtensionSecretsErrorCode } from './errors.js'
-import type { ResolvedEntry, ResolvedOptions } from './options.js'
-import { produceValue, RecipeFailure } from './parse.js'
+import { requestPath, type SourceRef } from './client/source-ref.js'
+import { ExtensionSecretsError, type ExtensionSecretsErrorCode } from './errors.js'
+import type { CacheState } from './events.js'
+import { fetchKey, type KeyFetch, keyLabel } from './key-fetch.js'
+import type { ResolvedOptions } from './options.js'
 
 /** Every key's value, in `entries` order. */
 export type LoadedValues = ProducedValue[]
-
-type Pending = ProducedValue | Promise<ProducedValue>
-
-const keyLabel = (entry: ResolvedEntry) =>
-  `\`${entry.key}\` (${describeSource(entry.ref.service, entry.ref.name)})`
-
-/** The client's error is about a request; the key's error also names the key it was meant for. */
-const keyError = (entry: ResolvedEntry, error: unknown, fetched?: Fetched): ExtensionSecretsError => {
-  const details = { key: entry.key, source: entry.ref.service, name: entry.ref.name }
-  if (error instanceof ExtensionSecretsError) {
-    return new ExtensionSecretsError(error.code, `${entry.key}: ${error.reason}`, {
-      ...details,
-      attempts: error.attempts,
-      elapsedMs: error.elapsedMs,
-      status: error.status,
-      body: error.body,
-      cause: error,
-    })
-  }
-  if (error instanceof RecipeFailure) {
-    return new ExtensionSecretsError(error.code, `${keyLabel(entry)}: ${error.message}`, {
-      ...details,
-      attempts: fetched?.attempts,
-      elapsedMs: fetched?.elapsedMs,
-    })
-  }
-  // Not a failure this package knows: keep it as the cause, unread, since it may quote anything.
-  return new ExtensionSecretsError('FETCH_FAILED', `${keyLabel(entry)}: unexpected failure`, {
-    ...details,
-    cause: error,
-  })
-}
-
-const produce = async (entry: ResolvedEntry, fetched: Fetched): Promise<ProducedValue> => {
-  try {
-    return { value: await produceValue(fetched.value, entry), sensitive: fetched.value.sensitive }
-  } catch (error) {
-    throw keyError(entry, error, fetched)
-  }
-}
 
 const fetchFailed = (errors: ExtensionSecretsError[], total: number): ExtensionSecretsError => {
   const list = errors.map((error) => `${error.code} ${error.reason}`).join('; ')
@@ -66,122 +28,246 @@ const budgetCodes: ReadonlySet<ExtensionSecretsErrorCode> = new Set([
 
 const timeLeft = (deadline: number | undefined) => deadline === undefined || deadline - performance.now() >= 1
 
+/** Raced against a shared fetch: this invocation's own deadline passed first. */
+const expired = Symbol('expired')
+
 /**
  * Loads every `fetchData` value for one invocation: cached values when still fresh, and otherwise one
  * request per distinct source, all in parallel. `deadline` is a `performance.now()` time or undefined.
+ * Also keeps what `invalidate()` asked for: which keys to fetch again, and past the extension's cache.
  */
 export const createLoader = (options: ResolvedOptions, client: ExtensionClient) => {
-  const { entries, cacheExpiry, cacheKey } = options
+  const { entries, cacheExpiry, cacheKey, emit, staleIfError, bypassExtensionCache } = options
+  /** Keys invalidated since their last fetch began: reported as such by the next event. */
+  const invalidated = new Set<number>()
+  /** `versionStage`: keys asked for with an explicit AWSCURRENT from their first invalidation on. */
+  const explicitStage = new Set<number>()
+  /** `refreshNow`: keys whose next successful fetch must bypass the agent's cache. */
+  const refreshNow = new Set<number>()
 
-  /** Starts the requests for `indexes` (one per distinct source) and caches each key's promise. */
-  const fetchKeys = (indexes: number[], deadline: number | undefined, store: ValueStore | undefined) => {
-    const requests = new Map<string, Promise<Fetched>>()
-    const started = new Map<number, Promise<ProducedValue>>()
-    for (const index of indexes) {
-      const entry = entries[index]!
-      let request = requests.get(entry.sourceId)
-      if (request === undefined) {
-        request = client.get(entry.ref, deadline === undefined ? {} : { deadline })
-        requests.set(entry.sourceId, request)
-      }
-      const promise = request.then(
-        (fetched) => produce(entry, fetched),
-        (error: unknown) => {
-          throw keyError(entry, error)
-        },
-      )
-      started.set(index, promise)
-      if (store !== undefined) {
-        // In flight, the slot never expires, so concurrent invocations share it whatever cacheExpiry is;
-        // the lifetime counts from the value's arrival.
-        const slot: CacheSlot = { promise, expiresAt: Number.POSITIVE_INFINITY }
-        store.set(entry.cacheId, slot)
-        promise.then(
-          (produced) => {
-            slot.settled = produced
-            slot.expiresAt = expiresAt(cacheExpiry, Date.now())
-          },
-          // A failure is never cached: only this key is fetched again next time.
-          () => {
-            if (store.get(entry.cacheId) === slot) store.delete(entry.cacheId)
-          },
-        )
-      }
-    }
-    return started
+  const bypassable = (index: number) => {
+    const ref = entries[index]!.ref
+    return ref.service === 'secret' && ref.versionId === undefined && ref.versionStage === undefined
   }
 
-  return async function load(deadline: number | undefined): Promise<LoadedValues> {
+  const refOf = (index: number): SourceRef => {
+    const ref = entries[index]!.ref
+    if (explicitStage.has(index)) return { ...ref, versionStage: 'AWSCURRENT' } as SourceRef
+    if (refreshNow.has(index)) return { ...ref, refreshNow: true } as SourceRef
+    return ref
+  }
+
+  /** One request per distinct source and invocation, whichever keys ask for it. */
+  const requester = (deadline: number | undefined) => {
+    const requests = new Map<string, Promise<Fetched>>()
+    return (ref: SourceRef): Promise<Fetched> => {
+      const path = requestPath(ref)
+      let request = requests.get(path)
+      if (request === undefined) {
+        request = client.get(ref, deadline === undefined ? {} : { deadline })
+        requests.set(path, request)
+      }
+      return request
+    }
+  }
+
+  /** Starts the fetch of one key, in the cache when there is one, so concurrent invocations share it. */
+  const startFetch = (
+    index: number,
+    request: ReturnType<typeof requester>,
+    store: ValueStore | undefined,
+  ): Promise<KeyFetch> => {
+    const entry = entries[index]!
+    const bypassing = refreshNow.has(index)
+    invalidated.delete(index)
+    const promise = fetchKey(entry, refOf(index), request)
+    if (bypassing) promise.then(() => refreshNow.delete(index), noop)
+    if (store === undefined) return promise
+    let slot = store.get(entry.cacheId)
+    if (slot === undefined) {
+      slot = { fetchedAt: 0, expiresAt: 0 }
+      store.set(entry.cacheId, slot)
+    }
+    // The last good value outlives its expiry only to stand in for a failed refresh.
+    if (staleIfError === undefined) slot.value = undefined
+    const current = slot
+    current.inFlight = promise
+    promise.then(
+      (fetched) => {
+        if (current.inFlight !== promise) return
+        current.inFlight = undefined
+        current.value = fetched.produced
+        current.fetchedAt = Date.now()
+        // In flight, the slot is shared whatever cacheExpiry is; its lifetime counts from the arrival.
+        current.expiresAt = expiresAt(cacheExpiry, current.fetchedAt)
+      },
+      () => {
+        if (current.inFlight !== promise) return
+        current.inFlight = undefined
+        // A failure is never cached: only this key is fetched again next time.
+        if (current.value === undefined && store.get(entry.cacheId) === current) store.delete(entry.cacheId)
+      },
+    )
+    return promise
+  }
+
+  /** `staleIfError`: the last good value, if the failure is one it may hide and the value is young enough. */
+  const staleValue = (slot: CacheSlot | undefined, error: ExtensionSecretsError) => {
+    if (staleIfError === undefined || slot?.value === undefined) return undefined
+    const ageMs = Date.now() - slot.fetchedAt
+    if (ageMs > staleIfError.maxStale) return undefined
+    let allowed = false
+    try {
+      allowed = staleIfError.when(error) === true
+    } catch {
+      // A predicate that throws allows nothing: the failure is reported as it is.
+    }
+    return allowed ? { produced: slot.value, ageMs } : undefined
+  }
+
+  /** One key that is not a fresh cache hit: fetched, or joined, then reported. */
+  const resolveKey = async (
+    index: number,
+    state: CacheState,
+    slot: CacheSlot | undefined,
+    request: ReturnType<typeof requester>,
+    store: ValueStore | undefined,
+    deadline: number | undefined,
+    waitUntil: Promise<typeof expired> | undefined,
+  ): Promise<ProducedValue> => {
+    const entry = entries[index]!
+    const started = performance.now()
+    let fetched: KeyFetch
+    try {
+      if (state === 'shared') {
+        fetched = await joinShared(index, slot!.inFlight!, started, request, store, deadline, waitUntil)
+      } else {
+        fetched = await startFetch(index, request, store)
+      }
+    } catch (error) {
+      const failure = error as ExtensionSecretsError
+      const stale = staleValue(slot, failure)
+      const fields = { key: entry.key, source: entry.ref.service, name: entry.ref.name }
+      const status = failure.status === undefined ? {} : { status: failure.status }
+      const counts = { attempts: failure.attempts ?? 0, elapsedMs: failure.elapsedMs ?? 0 }
+      if (stale !== undefined) {
+        emit?.({ type: 'stale', ...fields, code: failure.code, ...status, ageMs: stale.ageMs, ...counts })
+        return stale.produced
+      }
+      emit?.({ type: 'failed', ...fields, cache: state, code: failure.code, ...status, ...counts })
+      throw failure
+    }
+    if (emit !== undefined) {
+      const fields = { key: entry.key, source: entry.ref.service, name: entry.ref.name }
+      emit({
+        type: 'fetched',
+        ...fields,
+        cache: state,
+        attempts: fetched.attempts,
+        elapsedMs: fetched.elapsedMs,
+        readinessWaitMs: fetched.readinessWaitMs,
+      })
+      for (const { stage, status } of fetched.missingStages ?? []) {
+        emit({ type: 'stage-missing', ...fields, stage, ...(status === undefined ? {} : { status }) })
+      }
+    }
+    return fetched.produced
+  }
+
+  /** Waits for a concurrent invocation's fetch, within this invocation's own deadline. */
+  const joinShared = async (
+    index: number,
+    inFlight: Promise<KeyFetch>,
+    started: number,
+    request: ReturnType<typeof requester>,
+    store: ValueStore | undefined,
+    deadline: number | undefined,
+    waitUntil: Promise<typeof expired> | undefined,
+  ): Promise<KeyFetch> => {
+    const entry = entries[index]!
+    let result: KeyFetch | typeof expired
+    try {
+      result = await (waitUntil === undefined ? inFlight : Promise.race([inFlight, waitUntil]))
+    } catch (error) {
+      if (error instanceof ExtensionSecretsError && budgetCodes.has(error.code) && timeLeft(deadline)) {
+        return startFetch(index, request, store)
+      }
+      throw error
+    }
+    if (result !== expired) return result
+    throw new ExtensionSecretsError(
+      'TIMEOUT',
+      `${keyLabel(entry)}: a concurrent invocation's fetch of this value did not finish within this invocation's time`,
+      {
+        key: entry.key,
+        source: entry.ref.service,
+        name: entry.ref.name,
+        attempts: 0,
+        elapsedMs: Math.round(performance.now() - started),
+      },
+    )
+  }
+
+  const load = (deadline: number | undefined): LoadedValues | Promise<LoadedValues> => {
     const store = cacheExpiry === 0 ? undefined : valueStore(cacheKey)
     const now = Date.now()
-    const slots: Pending[] = new Array(entries.length)
-    const missing: number[] = []
-    const shared: number[] = []
+    const values: ProducedValue[] = new Array(entries.length)
+    let pending: number[] | undefined
     for (let index = 0; index < entries.length; index++) {
       const slot = store?.get(entries[index]!.cacheId)
-      if (slot === undefined || slot.expiresAt <= now) {
-        missing.push(index)
-      } else if (slot.settled !== undefined) {
-        slots[index] = slot.settled
+      if (
+        slot !== undefined &&
+        slot.value !== undefined &&
+        slot.expiresAt > now &&
+        slot.inFlight === undefined
+      ) {
+        values[index] = slot.value
+        if (emit !== undefined) {
+          const entry = entries[index]!
+          const ageMs = now - slot.fetchedAt
+          emit({ type: 'hit', key: entry.key, source: entry.ref.service, name: entry.ref.name, ageMs })
+        }
       } else {
-        // Being fetched by a concurrent invocation: wait for it, within our own deadline.
-        slots[index] = slot.promise
-        shared.push(index)
+        if (pending === undefined) pending = []
+        pending.push(index)
       }
     }
-    if (missing.length === 0 && shared.length === 0) return slots as ProducedValue[]
-    for (const [index, promise] of fetchKeys(missing, deadline, store)) slots[index] = promise
-    return settle(slots, shared, deadline, store)
+    // The common warm path: every key cached and fresh, no promise made.
+    if (pending === undefined) return values
+    return loadPending(values, pending, store, deadline)
   }
 
-  async function settle(
-    slots: Pending[],
-    shared: number[],
-    deadline: number | undefined,
+  const loadPending = async (
+    values: ProducedValue[],
+    pending: number[],
     store: ValueStore | undefined,
-  ) {
-    const started = performance.now()
+    deadline: number | undefined,
+  ): Promise<LoadedValues> => {
+    const request = requester(deadline)
     let timer: NodeJS.Timeout | undefined
-    let expired: Promise<'expired'> | undefined
-    if (shared.length > 0 && deadline !== undefined) {
-      expired = new Promise((resolve) => {
-        timer = setTimeout(resolve, Math.max(0, deadline - performance.now()), 'expired')
-      })
-    }
-    for (const index of shared) {
-      const entry = entries[index]!
-      const inFlight = slots[index] as Promise<ProducedValue>
-      const own: Promise<ProducedValue | 'expired'> =
-        expired === undefined ? inFlight : Promise.race([inFlight, expired])
-      slots[index] = own.then(
-        (result) => {
-          if (result !== 'expired') return result
-          throw new ExtensionSecretsError(
-            'TIMEOUT',
-            `${keyLabel(entry)}: a concurrent invocation's fetch of this value did not finish within this invocation's time`,
-            {
-              key: entry.key,
-              source: entry.ref.service,
-              name: entry.ref.name,
-              attempts: 0,
-              elapsedMs: Math.round(performance.now() - started),
-            },
-          )
-        },
-        (error: unknown) => {
-          if (error instanceof ExtensionSecretsError && budgetCodes.has(error.code) && timeLeft(deadline)) {
-            return fetchKeys([index], deadline, store).get(index)!
-          }
-          throw error
-        },
-      )
-    }
+    let waitUntil: Promise<typeof expired> | undefined
+    const work = pending.map((index) => {
+      const slot = store?.get(entries[index]!.cacheId)
+      let state: CacheState
+      // A fetch in flight started after any invalidation (which drops the slot): joining it is right.
+      if (slot?.inFlight !== undefined) state = 'shared'
+      else if (invalidated.has(index)) state = 'invalidated'
+      else if (store === undefined) state = 'off'
+      else if (slot?.value !== undefined) state = 'expired'
+      else state = 'miss'
+      if (state === 'shared' && waitUntil === undefined && deadline !== undefined) {
+        waitUntil = new Promise((resolve) => {
+          timer = setTimeout(resolve, Math.max(0, deadline - performance.now()), expired)
+        })
+      }
+      return resolveKey(index, state, slot, request, store, deadline, waitUntil)
+    })
     try {
-      const results = await Promise.allSettled(slots)
+      const results = await Promise.allSettled(work)
       const errors: ExtensionSecretsError[] = []
-      const values: LoadedValues = []
-      for (const result of results) {
-        if (result.status === 'fulfilled') values.push(result.value)
+      for (let position = 0; position < results.length; position++) {
+        const result = results[position]!
+        if (result.status === 'fulfilled') values[pending[position]!] = result.value
         else errors.push(result.reason as ExtensionSecretsError)
       }
       if (errors.length > 0) throw fetchFailed(errors, entries.length)
@@ -190,4 +276,26 @@ export const createLoader = (options: ResolvedOptions, client: ExtensionClient) 
       clearTimeout(timer)
     }
   }
+
+  /** Drops the cached values of `indexes` (and their last good values), so the next load fetches them. */
+  const invalidate = (indexes: readonly number[]) => {
+    const store = cacheExpiry === 0 ? undefined : valueStore(cacheKey)
+    for (const index of indexes) {
+      const id = entries[index]!.cacheId
+      const slot = store?.get(id)
+      if (slot !== undefined) {
+        // An invalidated value is suspect: it must not come back as a stale stand-in either.
+        slot.value = undefined
+        store!.delete(id)
+      }
+      invalidated.add(index)
+      if (bypassExtensionCache === undefined || !bypassable(index)) continue
+      if (bypassExtensionCache === 'versionStage') explicitStage.add(index)
+      else refreshNow.add(index)
+    }
+  }
+
+  return { load, invalidate }
 }
+
+const noop = () => undefined

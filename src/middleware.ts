@@ -1,8 +1,11 @@
 import type { MiddlewareObj } from '@middy/core'
 import type { Context as LambdaContext } from 'aws-lambda'
+import { describe, fail } from './checks.js'
 import { createExtensionClient } from './client/extension-client.js'
 import { invocationDeadline } from './deadline.js'
-import { createLoader } from './loader.js'
+import { ExtensionSecretsError } from './errors.js'
+import type { RefreshOnAnswer } from './freshness.js'
+import { createLoader, type LoadedValues } from './loader.js'
 import { type ExtensionSecretsOptions, resolveOptions } from './options.js'
 import type { NoExtraKeys, ValuesOf } from './sources.js'
 
@@ -19,6 +22,22 @@ export type ContextFor<O extends ExtensionSecretsOptions> = O extends { setToCon
         LambdaContext & Partial<InternalFor<O>>
       : LambdaContext & InternalFor<O>
 
+/** What `extensionSecrets()` returns: the Middy middleware, and a way to drop cached values. */
+export type ExtensionSecretsMiddleware<O extends ExtensionSecretsOptions> = MiddlewareObj<
+  unknown,
+  any,
+  Error,
+  ContextFor<O>,
+  InternalFor<O>
+> & {
+  /**
+   * Drops the cached values of these `fetchData` keys (all when omitted), so the next invocation fetches
+   * them from the extension (past its cache too, with `bypassExtensionCache`). Throws a `TypeError` for
+   * a key that is not in `fetchData`.
+   */
+  invalidate(keys?: readonly (keyof O['fetchData'] & string)[]): void
+}
+
 /**
  * Middy middleware: before the handler, fetches every `fetchData` value from the AWS Parameters and
  * Secrets Lambda Extension (never during INIT), and puts them on `request.internal` and the context.
@@ -26,9 +45,9 @@ export type ContextFor<O extends ExtensionSecretsOptions> = O extends { setToCon
  */
 export function extensionSecrets<const O extends ExtensionSecretsOptions>(
   options: O & NoExtraKeys<O, ExtensionSecretsOptions>,
-): MiddlewareObj<unknown, any, Error, ContextFor<O>, InternalFor<O>> {
+): ExtensionSecretsMiddleware<O> {
   const resolved = resolveOptions(options)
-  const { entries, setToContext, hideSecrets, deadlineMargin } = resolved
+  const { entries, setToContext, hideSecrets, deadlineMargin, emit, refreshOn } = resolved
   const client = createExtensionClient({
     host: resolved.host,
     port: resolved.port,
@@ -36,14 +55,10 @@ export function extensionSecrets<const O extends ExtensionSecretsOptions>(
     requestTimeout: resolved.requestTimeout,
     retry: resolved.retry,
   })
-  const load = createLoader(resolved, client)
+  const loader = createLoader(resolved, client)
+  const keys = entries.map((entry) => entry.key)
 
-  // A long, unique name: Middy's plugin hooks receive it.
-  const extensionSecretsMiddlewareBefore = async (request: {
-    context: object
-    internal: Record<string, unknown>
-  }): Promise<undefined> => {
-    const values = await load(invocationDeadline(request.context, deadlineMargin))
+  const assign = (request: Request, values: LoadedValues): undefined => {
     const { context, internal } = request
     for (let index = 0; index < entries.length; index++) {
       const key = entries[index]!.key
@@ -62,11 +77,96 @@ export function extensionSecrets<const O extends ExtensionSecretsOptions>(
     return undefined
   }
 
-  return { before: extensionSecretsMiddlewareBefore } as MiddlewareObj<
-    unknown,
-    any,
-    Error,
-    ContextFor<O>,
-    InternalFor<O>
-  >
+  // A long, unique name: Middy's plugin hooks receive it. Not `async`: when every value is cached, the
+  // hook finishes without making a promise.
+  const extensionSecretsMiddlewareBefore = (request: Request): undefined | Promise<undefined> => {
+    const loaded = loader.load(invocationDeadline(request.context, deadlineMargin))
+    if (loaded instanceof Promise) return loaded.then((values) => assign(request, values))
+    return assign(request, loaded)
+  }
+
+  const invalidate = (indexes: number[], trigger: 'invalidate' | 'refreshOn') => {
+    loader.invalidate(indexes)
+    emit?.({ type: 'invalidated', keys: indexes.map((index) => keys[index]!), trigger })
+  }
+
+  const middleware: Record<string, unknown> = {
+    before: extensionSecretsMiddlewareBefore,
+    invalidate: (selected?: readonly string[]) => {
+      invalidate(
+        selected === undefined ? keys.map((_, index) => index) : indexesOf(keys, selected),
+        'invalidate',
+      )
+    },
+  }
+  if (refreshOn !== undefined) {
+    // Never throws and returns undefined: a throw here would replace the handler's error, and a value
+    // would become the response.
+    const extensionSecretsMiddlewareOnError = (request: { error?: unknown }): undefined => {
+      const error = request.error
+      // This package's own failures leave nothing cached to drop.
+      if (error instanceof ExtensionSecretsError) return undefined
+      const indexes = refreshIndexes(keys, refreshOn, error)
+      if (indexes.length > 0) invalidate(indexes, 'refreshOn')
+      return undefined
+    }
+    middleware.onError = extensionSecretsMiddlewareOnError
+  }
+  return middleware as unknown as ExtensionSecretsMiddleware<O>
 }
+
+interface Request {
+  context: object
+  internal: Record<string, unknown>
+}
+
+const indexesOf = (keys: readonly string[], selected: unknown): number[] => {
+  if (!Array.isArray(selected))
+    fail('invalidate(keys)', `must be an array of fetchData keys, got ${describe(selected)}`)
+  return (selected as unknown[]).map((key) => {
+    const index = typeof key === 'string' ? keys.indexOf(key) : -1
+    if (index === -1)
+      fail(
+        'invalidate(keys)',
+        `names ${describe(key)}, which is not a fetchData key; keys: ${keys.join(', ')}`,
+      )
+    return index
+  })
+}
+
+/**
+ * The keys `refreshOn` asks to drop. When it throws or names an unknown key, every key is dropped (one
+ * extra fetch is the cost of being wrong that way; a stale credential is the cost the other way), and
+ * a warning says why.
+ */
+const refreshIndexes = (
+  keys: readonly string[],
+  refreshOn: (error: unknown) => RefreshOnAnswer,
+  error: unknown,
+): number[] => {
+  const all = keys.map((_, index) => index)
+  let answer: RefreshOnAnswer
+  try {
+    answer = refreshOn(error)
+  } catch (failure) {
+    warn(
+      `refreshOn threw (${failure instanceof Error ? failure.name : typeof failure}); every key is refreshed`,
+    )
+    return all
+  }
+  if (answer === true) return all
+  if (answer === false || answer === undefined || answer === null) return []
+  if (!Array.isArray(answer)) {
+    warn(`refreshOn returned ${describe(answer)}, not a boolean or a key list; every key is refreshed`)
+    return all
+  }
+  const indexes = answer.map((key) => (typeof key === 'string' ? keys.indexOf(key) : -1))
+  if (indexes.includes(-1)) {
+    warn(`refreshOn named a key that is not in fetchData (keys: ${keys.join(', ')}); every key is refreshed`)
+    return all
+  }
+  return indexes
+}
+
+const warn = (message: string) =>
+  process.emitWarning(`middy-extension-secrets: ${message}`, { code: 'MIDDY_EXTENSION_SECRETS_REFRESH_ON' })

@@ -12,7 +12,17 @@ import {
 } from './checks.js'
 import { isValidHeaderValue } from './client/http.js'
 import { defaultRetry, type RetryOptions } from './client/retry-policy.js'
+import { createEmit, type Emit, type EventHook } from './events.js'
 import { type ResolvedEntry, resolveEntry } from './fetch-data.js'
+import {
+  type BypassExtensionCache,
+  type RefreshOnAnswer,
+  type ResolvedStaleIfError,
+  resolveBypass,
+  resolveRefreshOn,
+  resolveStaleIfError,
+  type StaleIfErrorOptions,
+} from './freshness.js'
 import type { FetchEntry } from './sources.js'
 
 export type { ResolvedEntry } from './fetch-data.js'
@@ -40,6 +50,14 @@ export interface ExtensionSecretsOptions {
   host?: string
   /** Session token. Default `AWS_SESSION_TOKEN`, read when a request is made. */
   token?: string
+  /** Observes what the middleware does, per key: never a value or the token. A throw is ignored. */
+  onEvent?: EventHook
+  /** Serve the last good value when a refresh fails with a transient error, within a bound. Needs `cacheExpiry`. */
+  staleIfError?: StaleIfErrorOptions
+  /** Called with the handler's error: drop all cached values (`true`) or those of the listed keys. */
+  refreshOn?: (error: unknown) => RefreshOnAnswer
+  /** After `invalidate()` / `refreshOn`, how to get past the extension's own cache. Default: not at all. */
+  bypassExtensionCache?: BypassExtensionCache
 }
 
 export interface ResolvedOptions {
@@ -54,6 +72,10 @@ export interface ResolvedOptions {
   port: number
   host: string
   token: string | undefined
+  emit: Emit | undefined
+  staleIfError: ResolvedStaleIfError | undefined
+  refreshOn: ((error: unknown) => RefreshOnAnswer) | undefined
+  bypassExtensionCache: BypassExtensionCache | undefined
 }
 
 /** See docs/decisions/0001-defaults.md. */
@@ -79,6 +101,10 @@ const optionKeys = [
   'port',
   'host',
   'token',
+  'onEvent',
+  'staleIfError',
+  'refreshOn',
+  'bypassExtensionCache',
 ] as const
 // maxRetryTime and minTimeout are at least 1 ms: a zero budget would never send a request, and a zero
 // backoff would flood the extension while it starts.
@@ -165,6 +191,8 @@ export const resolveOptions = (input: unknown): ResolvedOptions => {
     options.cacheExpiry === undefined
       ? defaults.cacheExpiry
       : checkInteger(options.cacheExpiry, 'cacheExpiry', -1)
+  if (options.onEvent !== undefined && typeof options.onEvent !== 'function')
+    fail('onEvent', `must be a function (event) => void, got ${describe(options.onEvent)}`)
 
   return {
     entries,
@@ -193,6 +221,10 @@ export const resolveOptions = (input: unknown): ResolvedOptions => {
     port,
     host,
     token,
+    emit: createEmit(options.onEvent as EventHook | undefined),
+    staleIfError: resolveStaleIfError(options.staleIfError, cacheExpiry),
+    refreshOn: resolveRefreshOn(options.refreshOn),
+    bypassExtensionCache: resolveBypass(options.bypassExtensionCache),
   }
 }
 

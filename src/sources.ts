@@ -23,7 +23,16 @@ export interface ParameterOptions {
   schema?: StandardSchemaV1
 }
 
+/** A secret's non-current staging labels: `AWSPREVIOUS` and `AWSPENDING`. */
+export type SecretStage = 'previous' | 'pending'
+
 export interface SecretOptions {
+  /**
+   * Also fetch these versions: the value becomes `{ current, previous?, pending? }`, so a function can
+   * accept either credential during a rotation. A listed version that does not exist is left out.
+   * Not with `versionId` / `versionStage`.
+   */
+  stages?: readonly SecretStage[]
   /** A version id of the secret. Not with `versionStage`. */
   versionId?: string
   /** A staging label such as `AWSPREVIOUS`. Not with `versionId`. */
@@ -83,12 +92,19 @@ export function parameter<
 }
 
 /**
+ * `secret<T>(id, options)` cannot infer its options (TypeScript infers all type arguments or none), so
+ * `stages` there would be lost from the type while changing the value's shape: it is a type error. Type
+ * a staged secret through `schema`, whose output applies to each version.
+ */
+type StagesOnlyInferred<O> = 'stages' extends keyof O ? SecretOptions : Omit<SecretOptions, 'stages'>
+
+/**
  * A Secrets Manager entry for `fetchData`: `{ secret: id, ...options }`.
  * `secret<T>(id)` declares the value's type; otherwise it follows `schema`, `field` and `parse`.
  */
 export function secret<T = Undeclared, const O extends SecretOptions = NoOptions>(
   id: string,
-  options?: O & SecretOptions & NoExtraKeys<O, SecretOptions>,
+  options?: O & StagesOnlyInferred<O> & NoExtraKeys<O, SecretOptions>,
 ): { secret: string } & NoInfer<O> & Typed<T> {
   return { secret: id, ...options } as { secret: string } & O & Typed<T>
 }
@@ -139,12 +155,23 @@ type Derived<E> = E extends { schema: infer S extends StandardSchemaV1 }
         ? JsonValue | ByMode<ModesOf<E>, E>
         : ByMode<ModesOf<E>, E>
 
-/** The type of the value a `fetchData` entry produces. */
-export type ValueOf<E> = [Declared<E>] extends [Undeclared]
+/** The type of one version's value. */
+type VersionValueOf<E> = [Declared<E>] extends [Undeclared]
   ? Derived<E>
   : unknown extends Declared<E>
     ? Derived<E>
     : Declared<E>
+
+/** With `stages`, the current version and the listed others, each absent when the secret has none. */
+export type StagedValue<V, S extends SecretStage> = { current: V } & { [K in S]?: V }
+
+/** The type of the value a `fetchData` entry produces. */
+export type ValueOf<E> = E extends { stages: readonly (infer S extends SecretStage)[] }
+  ? StagedValue<VersionValueOf<E>, S>
+  : 'stages' extends keyof E
+    ? // Only known as a wide type: staged or not.
+      VersionValueOf<E> | StagedValue<VersionValueOf<E>, SecretStage>
+    : VersionValueOf<E>
 
 /** The values a `fetchData` object produces, by key. */
 export type ValuesOf<F> = { -readonly [K in keyof F]: ValueOf<F[K]> }

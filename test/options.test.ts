@@ -86,6 +86,54 @@ describe('options are rejected at creation with a TypeError naming the key', () 
   })
 })
 
+describe('freshness and observability options are rejected at creation', () => {
+  const data = { fetchData: { a: secret('a') } }
+  test.each([
+    ['onEvent that is not a function', { ...data, onEvent: 'log' }, /`onEvent` must be a function/],
+    ['refreshOn that is not a function', { ...data, refreshOn: ['a'] }, /`refreshOn` must be a function/],
+    [
+      'an unknown bypassExtensionCache',
+      { ...data, bypassExtensionCache: true },
+      /`bypassExtensionCache` must be 'versionStage' or 'refreshNow'/,
+    ],
+    [
+      'staleIfError without caching',
+      { ...data, staleIfError: { maxStale: 1000 } },
+      /`staleIfError` needs caching on/,
+    ],
+    [
+      'staleIfError without maxStale',
+      { ...data, cacheExpiry: 10, staleIfError: {} },
+      /`staleIfError.maxStale` is required/,
+    ],
+    [
+      'a maxStale not above cacheExpiry',
+      { ...data, cacheExpiry: 60_000, staleIfError: { maxStale: 60_000 } },
+      /`staleIfError.maxStale` must be above cacheExpiry \(60000\)/,
+    ],
+    [
+      'an unknown staleIfError key',
+      { ...data, cacheExpiry: 10, staleIfError: { maxStale: 100, codes: [] } },
+      /`staleIfError.codes` is not a known option/,
+    ],
+    [
+      'a when that is not a function',
+      { ...data, cacheExpiry: 10, staleIfError: { maxStale: 100, when: 'always' } },
+      /`staleIfError.when` must be a function/,
+    ],
+  ])('%s', (_name, options, message) => {
+    expect(create(options)).toThrow(TypeError)
+    expect(create(options)).toThrow(message)
+  })
+
+  test('accepts staleIfError with a forever or absolute cacheExpiry, and each bypass', () => {
+    expect(create({ ...data, cacheExpiry: -1, staleIfError: { maxStale: 1 } })).not.toThrow()
+    expect(create({ ...data, cacheExpiry: Date.now() + 1e6, staleIfError: { maxStale: 1 } })).not.toThrow()
+    expect(create({ ...data, bypassExtensionCache: 'versionStage' })).not.toThrow()
+    expect(create({ ...data, bypassExtensionCache: 'refreshNow' })).not.toThrow()
+  })
+})
+
 describe('fetchData entries are rejected at creation', () => {
   test.each([
     [
@@ -185,6 +233,27 @@ describe('fetchData entries are rejected at creation', () => {
     ],
     ['a key shadowing a durable-context member (Middy 7)', { step: { secret: 'a' } }, /durable context/],
     ['a key shadowing an Object.prototype member', { toString: { secret: 'a' } }, /would replace/],
+    [
+      'stages on a parameter',
+      { a: { parameter: '/a', stages: ['previous'] } },
+      /`fetchData.a.stages` is not a known/,
+    ],
+    ['empty stages', { a: { secret: 'a', stages: [] } }, /`fetchData.a.stages` must be a non-empty array/],
+    [
+      'an unknown stage',
+      { a: { secret: 'a', stages: ['current'] } },
+      /`fetchData.a.stages\[0\]` must be 'previous' or 'pending'/,
+    ],
+    [
+      'a repeated stage',
+      { a: { secret: 'a', stages: ['pending', 'pending'] } },
+      /`fetchData.a.stages\[1\]` repeats 'pending'/,
+    ],
+    [
+      'stages with a versionStage',
+      { a: { secret: 'a', stages: ['previous'], versionStage: 'AWSCURRENT' } },
+      /`fetchData.a` may have `stages` or a `versionId` \/ `versionStage`, not both/,
+    ],
   ])('%s', (_name, fetchData, message) => {
     expect(withData(fetchData)).toThrow(TypeError)
     expect(withData(fetchData)).toThrow(message)

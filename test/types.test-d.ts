@@ -17,6 +17,7 @@ type DbCredentials = { username: string; password: string }
 
 // A minimal Standard Schema, as zod or valibot would provide.
 declare const portSchema: StandardSchemaV1<unknown, number>
+declare const dbSchema: StandardSchemaV1<unknown, DbCredentials>
 
 describe('context types follow fetchData', () => {
   test('every helper form gets the type it guarantees', () => {
@@ -170,5 +171,46 @@ describe('option types', () => {
       | 'VALIDATION_ERROR'
       | 'FETCH_FAILED'
     >()
+  })
+})
+
+describe('rotation and observability types', () => {
+  test('stages give { current, and the listed stages as optional }', () => {
+    const middleware = extensionSecrets({
+      fetchData: {
+        db: secret('prod/db', { stages: ['previous', 'pending'], schema: dbSchema }),
+        password: secret('prod/db', { stages: ['previous'], field: 'password' }),
+      },
+    })
+    middy()
+      .use(middleware)
+      .handler(async (_event, context) => {
+        expectTypeOf(context.db.current).toEqualTypeOf<DbCredentials>()
+        expectTypeOf(context.db.previous).toEqualTypeOf<DbCredentials | undefined>()
+        expectTypeOf(context.db.pending).toEqualTypeOf<DbCredentials | undefined>()
+        expectTypeOf(context.password.current).toEqualTypeOf<JsonValue>()
+        // @ts-expect-error pending was not asked for
+        context.password.pending
+      })
+    // @ts-expect-error 'current' is always fetched; only the others are listed
+    secret('prod/db', { stages: ['current'] })
+    // @ts-expect-error a declared type cannot see `stages`: type staged secrets through `schema`
+    secret<DbCredentials>('prod/db', { stages: ['previous'] })
+  })
+
+  test('invalidate takes fetchData keys only, and onEvent events are a discriminated union', () => {
+    const middleware = extensionSecrets({
+      fetchData: { db: secret('prod/db'), url: parameter('/app/url') },
+      onEvent: (event) => {
+        if (event.type === 'fetched') expectTypeOf(event.readinessWaitMs).toEqualTypeOf<number>()
+        if (event.type === 'invalidated') expectTypeOf(event.keys).toEqualTypeOf<string[]>()
+        if (event.type === 'failed') expectTypeOf(event.code).toEqualTypeOf<ExtensionSecretsError['code']>()
+      },
+      refreshOn: (error) => (error instanceof Error ? ['db'] : false),
+    })
+    middleware.invalidate()
+    middleware.invalidate(['db', 'url'])
+    // @ts-expect-error not a fetchData key
+    middleware.invalidate(['nope'])
   })
 })

@@ -24,6 +24,8 @@ export interface Fetched {
   value: RawValue
   attempts: number
   elapsedMs: number
+  /** Time before the attempt that succeeded began: spent waiting for the extension to be ready (ms). */
+  readinessWaitMs: number
 }
 
 export interface ExtensionClient {
@@ -62,6 +64,7 @@ export const createExtensionClient = (config: ExtensionClientConfig): ExtensionC
     )
     const what = describeSource(ref.service, ref.name)
     let attempts = 0
+    let lastAttemptAt = started
     let sawNotReady = false
     let lastOutcome: RetryableOutcome | undefined
 
@@ -97,6 +100,7 @@ export const createExtensionClient = (config: ExtensionClientConfig): ExtensionC
       const left = deadline - performance.now()
       if (left < 1) throw new BudgetSpent()
       attempts++
+      lastAttemptAt = performance.now()
       const timeoutMs = Math.max(1, Math.min(config.requestTimeout, Math.floor(left)))
       let answer: Awaited<ReturnType<typeof getOnce>>
       try {
@@ -169,7 +173,12 @@ export const createExtensionClient = (config: ExtensionClientConfig): ExtensionC
 
     try {
       const value = await retryUntil(attempt, deadline, config.retry)
-      return { value, attempts, elapsedMs: Math.round(performance.now() - started) }
+      return {
+        value,
+        attempts,
+        elapsedMs: Math.round(performance.now() - started),
+        readinessWaitMs: Math.round(lastAttemptAt - started),
+      }
     } catch (error) {
       if (error instanceof ExtensionSecretsError) throw error
       if (!(error instanceof RetryableAttempt) && !(error instanceof BudgetSpent)) throw error

@@ -14,6 +14,8 @@ export interface SecretRef {
   name: string
   versionId?: string
   versionStage?: string
+  /** The Secrets Manager Agent's cache bypass; the Lambda layer does not document it. */
+  refreshNow?: boolean
 }
 
 /** The request path and query for a source. Every value is percent-encoded: the extension decodes the
@@ -23,6 +25,7 @@ export const requestPath = (ref: SourceRef): string => {
     let path = `/secretsmanager/get?secretId=${encodeURIComponent(ref.name)}`
     if (ref.versionId !== undefined) path += `&versionId=${encodeURIComponent(ref.versionId)}`
     if (ref.versionStage !== undefined) path += `&versionStage=${encodeURIComponent(ref.versionStage)}`
+    if (ref.refreshNow) path += '&refreshNow=true'
     return path
   }
   let path = `/systemsmanager/parameters/get?name=${encodeURIComponent(ref.name)}`
