@@ -104,6 +104,10 @@ export const createLoader = (options: ResolvedOptions, client: ExtensionClient) 
       () => {
         if (current.inFlight !== promise) return
         current.inFlight = undefined
+        // A value past maxStale can never be served again: it is not kept in memory either.
+        if (staleIfError !== undefined && Date.now() - current.fetchedAt > staleIfError.maxStale) {
+          current.value = undefined
+        }
         // A failure is never cached: only this key is fetched again next time.
         if (current.value === undefined && store.get(entry.cacheId) === current) store.delete(entry.cacheId)
       },
