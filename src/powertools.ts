@@ -2,10 +2,11 @@ import type { EventHook, ExtensionSecretsEvent } from './events.js'
 
 // Structural types of the parts of Powertools for AWS Lambda used here, so that this package does not
 // depend on it: any object with these methods works (a Powertools Logger / Metrics, or a test double).
+// Checked against Powertools 2's own declarations (Logger's extra input, Metrics' MetricUnit strings).
 
 export interface LoggerLike {
-  debug(message: string, ...extra: object[]): void
-  warn(message: string, ...extra: object[]): void
+  debug(message: string, attributes: { extensionSecrets: ExtensionSecretsEvent }): void
+  warn(message: string, attributes: { extensionSecrets: ExtensionSecretsEvent }): void
 }
 
 export interface MetricsLike {

@@ -13,11 +13,11 @@ const start = useEmulator()
 
 /** Records calls the way a Powertools Logger and Metrics would receive them. */
 const recorders = () => {
-  const logged: { level: 'debug' | 'warn'; message: string; extra: object[] }[] = []
+  const logged: { level: 'debug' | 'warn'; message: string; extra: object }[] = []
   const metrics: [string, string, number][] = []
   const logger: LoggerLike = {
-    debug: (message, ...extra) => logged.push({ level: 'debug', message, extra }),
-    warn: (message, ...extra) => logged.push({ level: 'warn', message, extra }),
+    debug: (message, extra) => logged.push({ level: 'debug', message, extra }),
+    warn: (message, extra) => logged.push({ level: 'warn', message, extra }),
   }
   const metricsLike: MetricsLike = { addMetric: (name, unit, value) => metrics.push([name, unit, value]) }
   return { logged, metrics, logger, metricsLike }
@@ -41,14 +41,14 @@ test('the Powertools adapter logs events at debug or warn and counts them as met
   expect(logged).toContainEqual({
     level: 'debug',
     message: 'middy-extension-secrets fetched',
-    extra: [{ extensionSecrets: expect.objectContaining({ type: 'fetched', key: 'key', cache: 'off' }) }],
+    extra: { extensionSecrets: expect.objectContaining({ type: 'fetched', key: 'key', cache: 'off' }) },
   })
   expect(logged).toContainEqual({
     level: 'warn',
     message: 'middy-extension-secrets failed',
-    extra: [
-      { extensionSecrets: expect.objectContaining({ type: 'failed', key: 'db', code: 'UPSTREAM_ERROR' }) },
-    ],
+    extra: {
+      extensionSecrets: expect.objectContaining({ type: 'failed', key: 'db', code: 'UPSTREAM_ERROR' }),
+    },
   })
   expect(metrics).toContainEqual(['ExtensionSecretsFetch', 'Count', 1])
   expect(metrics).toContainEqual(['ExtensionSecretsFailure', 'Count', 1])
