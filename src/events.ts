@@ -32,9 +32,9 @@ export interface HitEvent extends KeyFields {
 export interface FetchedEvent extends KeyFields {
   type: 'fetched'
   cache: CacheState
-  /** HTTP requests sent (more than one while the extension was not ready). */
+  /** HTTP requests this invocation sent (more than one while the extension was not ready; 0 when `shared`). */
   attempts: number
-  /** From the first request to the value, retries and backoff included (ms). */
+  /** From the first request to the value, retries and backoff included; when `shared`, the wait (ms). */
   elapsedMs: number
   /** Part of `elapsedMs` spent before the attempt that succeeded: waiting for the extension (ms). */
   readinessWaitMs: number

@@ -1,9 +1,10 @@
 import { absoluteThreshold } from './cache.js'
 import { checkInteger, checkKnownKeys, describe, fail, isPlainObject, maxTimerMs } from './checks.js'
+import type { SourceRef } from './client/source-ref.js'
 import type { ExtensionSecretsError } from './errors.js'
 
 // Options that trade freshness against availability: serving a stale value when a refresh fails, and
-// dropping cached values on demand. See docs/decisions/0008-rotation.md.
+// dropping cached values on demand. See docs/decisions/0011-freshness-and-events.md.
 
 export interface StaleIfErrorOptions {
   /**
@@ -59,6 +60,8 @@ export const resolveStaleIfError = (
     fail('staleIfError.when', `must be a function (error) => boolean, got ${describe(input.when)}`)
   if (cacheExpiry === 0)
     fail('staleIfError', 'needs caching on: set `cacheExpiry`, since the last good value lives in the cache')
+  if (cacheExpiry === -1)
+    fail('staleIfError', 'needs values that expire: with cacheExpiry -1 a cached value is never refreshed')
   if (cacheExpiry > 0 && cacheExpiry <= absoluteThreshold && maxStale <= cacheExpiry) {
     fail(
       'staleIfError.maxStale',
@@ -71,16 +74,37 @@ export const resolveStaleIfError = (
   }
 }
 
-export const resolveBypass = (value: unknown): BypassExtensionCache | undefined => {
+/** A secret asked for without a version or stage: the only requests a bypass can apply to. */
+export const isBypassable = (ref: SourceRef): boolean =>
+  ref.service === 'secret' && ref.versionId === undefined && ref.versionStage === undefined
+
+export const resolveBypass = (
+  value: unknown,
+  refs: readonly SourceRef[],
+): BypassExtensionCache | undefined => {
   if (value === undefined) return undefined
   if (value !== 'versionStage' && value !== 'refreshNow')
     fail('bypassExtensionCache', `must be 'versionStage' or 'refreshNow', got ${describe(value)}`)
+  if (!refs.some(isBypassable))
+    fail(
+      'bypassExtensionCache',
+      'applies to secrets without versionId / versionStage, and fetchData has none: parameters have no such selector',
+    )
   return value as BypassExtensionCache
 }
 
-export const resolveRefreshOn = (value: unknown) => {
+export const resolveRefreshOn = (
+  value: unknown,
+  cacheExpiry: number,
+  bypass: BypassExtensionCache | undefined,
+) => {
   if (value === undefined) return undefined
   if (typeof value !== 'function')
     fail('refreshOn', `must be a function (error) => boolean | string[], got ${describe(value)}`)
-  return value as (error: unknown) => RefreshOnAnswer
+  if (cacheExpiry === 0 && bypass === undefined)
+    fail(
+      'refreshOn',
+      "has nothing to drop: with cacheExpiry 0 nothing is cached; set cacheExpiry, or bypassExtensionCache to get past the extension's cache",
+    )
+  return value as (error: unknown) => RefreshOnAnswer | PromiseLike<RefreshOnAnswer>
 }

@@ -98,8 +98,11 @@ const fetchStages = async (
   request: Request,
   current: Promise<{ fetched: Fetched; value: unknown }>,
 ): Promise<KeyFetch> => {
+  const bypass = ref.service === 'secret' && ref.refreshNow ? { refreshNow: true } : {}
   const others = entry.stages!.map((stage) =>
-    request({ service: 'secret', name: ref.name, versionStage: stageLabels[stage] }).then(
+    // The agent's cache bypass applies to every version; an explicit AWSCURRENT has no equivalent for
+    // the other stages, which the layer serves from its cache (see docs/rotation.md).
+    request({ service: 'secret', name: ref.name, versionStage: stageLabels[stage], ...bypass }).then(
       async (fetched) => ({ stage, fetched, value: await produced(entry, fetched, stage) }),
       (error: unknown) => {
         const failure = keyError(entry, error, undefined, stage)

@@ -3,6 +3,7 @@ import type { ExtensionClient, Fetched } from './client/extension-client.js'
 import { requestPath, type SourceRef } from './client/source-ref.js'
 import { ExtensionSecretsError, type ExtensionSecretsErrorCode } from './errors.js'
 import type { CacheState } from './events.js'
+import { isBypassable } from './freshness.js'
 import { fetchKey, type KeyFetch, keyLabel } from './key-fetch.js'
 import type { ResolvedOptions } from './options.js'
 
@@ -44,11 +45,8 @@ export const createLoader = (options: ResolvedOptions, client: ExtensionClient) 
   const explicitStage = new Set<number>()
   /** `refreshNow`: keys whose next successful fetch must bypass the agent's cache. */
   const refreshNow = new Set<number>()
-
-  const bypassable = (index: number) => {
-    const ref = entries[index]!.ref
-    return ref.service === 'secret' && ref.versionId === undefined && ref.versionStage === undefined
-  }
+  /** Invalidations per key, so a fetch that began before the latest one does not clear its bypass. */
+  const generations = new Array<number>(entries.length).fill(0)
 
   const refOf = (index: number): SourceRef => {
     const ref = entries[index]!.ref
@@ -79,9 +77,14 @@ export const createLoader = (options: ResolvedOptions, client: ExtensionClient) 
   ): Promise<KeyFetch> => {
     const entry = entries[index]!
     const bypassing = refreshNow.has(index)
+    const generation = generations[index]
     invalidated.delete(index)
     const promise = fetchKey(entry, refOf(index), request)
-    if (bypassing) promise.then(() => refreshNow.delete(index), noop)
+    if (bypassing) {
+      promise.then(() => {
+        if (generations[index] === generation) refreshNow.delete(index)
+      }, noop)
+    }
     if (store === undefined) return promise
     let slot = store.get(entry.cacheId)
     if (slot === undefined) {
@@ -116,8 +119,10 @@ export const createLoader = (options: ResolvedOptions, client: ExtensionClient) 
   }
 
   /** `staleIfError`: the last good value, if the failure is one it may hide and the value is young enough. */
-  const staleValue = (slot: CacheSlot | undefined, error: ExtensionSecretsError) => {
+  const staleValue = (index: number, slot: CacheSlot | undefined, error: ExtensionSecretsError) => {
     if (staleIfError === undefined || slot?.value === undefined) return undefined
+    // clearCache() during the refresh replaced the store: the slot read before it is no longer cached.
+    if (valueStore(cacheKey).get(entries[index]!.cacheId) !== slot) return undefined
     const ageMs = Date.now() - slot.fetchedAt
     if (ageMs > staleIfError.maxStale) return undefined
     let allowed = false
@@ -150,7 +155,7 @@ export const createLoader = (options: ResolvedOptions, client: ExtensionClient) 
       }
     } catch (error) {
       const failure = error as ExtensionSecretsError
-      const stale = staleValue(slot, failure)
+      const stale = staleValue(index, slot, failure)
       const fields = { key: entry.key, source: entry.ref.service, name: entry.ref.name }
       const status = failure.status === undefined ? {} : { status: failure.status }
       const counts = { attempts: failure.attempts ?? 0, elapsedMs: failure.elapsedMs ?? 0 }
@@ -198,7 +203,15 @@ export const createLoader = (options: ResolvedOptions, client: ExtensionClient) 
       }
       throw error
     }
-    if (result !== expired) return result
+    // This invocation sent nothing: its event reports its own wait, not the other invocation's requests.
+    if (result !== expired) {
+      return {
+        ...result,
+        attempts: 0,
+        elapsedMs: Math.round(performance.now() - started),
+        readinessWaitMs: 0,
+      }
+    }
     throw new ExtensionSecretsError(
       'TIMEOUT',
       `${keyLabel(entry)}: a concurrent invocation's fetch of this value did not finish within this invocation's time`,
@@ -293,7 +306,8 @@ export const createLoader = (options: ResolvedOptions, client: ExtensionClient) 
         store!.delete(id)
       }
       invalidated.add(index)
-      if (bypassExtensionCache === undefined || !bypassable(index)) continue
+      generations[index]!++
+      if (bypassExtensionCache === undefined || !isBypassable(entries[index]!.ref)) continue
       if (bypassExtensionCache === 'versionStage') explicitStage.add(index)
       else refreshNow.add(index)
     }

@@ -102,13 +102,15 @@ export function extensionSecrets<const O extends ExtensionSecretsOptions>(
   if (refreshOn !== undefined) {
     // Never throws and returns undefined: a throw here would replace the handler's error, and a value
     // would become the response.
-    const extensionSecretsMiddlewareOnError = (request: { error?: unknown }): undefined => {
+    const extensionSecretsMiddlewareOnError = (request: {
+      error?: unknown
+    }): undefined | Promise<undefined> => {
       const error = request.error
       // This package's own failures leave nothing cached to drop.
       if (error instanceof ExtensionSecretsError) return undefined
-      const indexes = refreshIndexes(keys, refreshOn, error)
-      if (indexes.length > 0) invalidate(indexes, 'refreshOn')
-      return undefined
+      return runRefreshOn(keys, refreshOn, error, (indexes) => {
+        if (indexes.length > 0) invalidate(indexes, 'refreshOn')
+      })
     }
     middleware.onError = extensionSecretsMiddlewareOnError
   }
@@ -135,25 +137,12 @@ const indexesOf = (keys: readonly string[], selected: unknown): number[] => {
 }
 
 /**
- * The keys `refreshOn` asks to drop. When it throws or names an unknown key, every key is dropped (one
- * extra fetch is the cost of being wrong that way; a stale credential is the cost the other way), and
- * a warning says why.
+ * The keys a `refreshOn` answer asks to drop. An answer naming an unknown key, or not an answer at all,
+ * drops every key (one extra fetch is the cost of being wrong that way; a stale credential is the cost
+ * the other way), and a warning says why.
  */
-const refreshIndexes = (
-  keys: readonly string[],
-  refreshOn: (error: unknown) => RefreshOnAnswer,
-  error: unknown,
-): number[] => {
+const answerIndexes = (keys: readonly string[], answer: unknown): number[] => {
   const all = keys.map((_, index) => index)
-  let answer: RefreshOnAnswer
-  try {
-    answer = refreshOn(error)
-  } catch (failure) {
-    warn(
-      `refreshOn threw (${failure instanceof Error ? failure.name : typeof failure}); every key is refreshed`,
-    )
-    return all
-  }
   if (answer === true) return all
   if (answer === false || answer === undefined || answer === null) return []
   if (!Array.isArray(answer)) {
@@ -166,6 +155,43 @@ const refreshIndexes = (
     return all
   }
   return indexes
+}
+
+const refreshOnFailed = (keys: readonly string[], failure: unknown): number[] => {
+  warn(
+    `refreshOn threw (${failure instanceof Error ? failure.name : typeof failure}); every key is refreshed`,
+  )
+  return keys.map((_, index) => index)
+}
+
+/** Runs `refreshOn` (which may be async) and applies its answer; never throws, never rejects. */
+const runRefreshOn = (
+  keys: readonly string[],
+  refreshOn: (error: unknown) => RefreshOnAnswer | PromiseLike<RefreshOnAnswer>,
+  error: unknown,
+  apply: (indexes: number[]) => void,
+): undefined | Promise<undefined> => {
+  let answer: unknown
+  try {
+    answer = refreshOn(error)
+  } catch (failure) {
+    apply(refreshOnFailed(keys, failure))
+    return undefined
+  }
+  if (typeof (answer as PromiseLike<unknown> | null)?.then !== 'function') {
+    apply(answerIndexes(keys, answer))
+    return undefined
+  }
+  return Promise.resolve(answer).then(
+    (settled) => {
+      apply(answerIndexes(keys, settled))
+      return undefined
+    },
+    (failure: unknown) => {
+      apply(refreshOnFailed(keys, failure))
+      return undefined
+    },
+  )
 }
 
 const warn = (message: string) =>

@@ -54,8 +54,8 @@ export interface ExtensionSecretsOptions {
   onEvent?: EventHook
   /** Serve the last good value when a refresh fails with a transient error, within a bound. Needs `cacheExpiry`. */
   staleIfError?: StaleIfErrorOptions
-  /** Called with the handler's error: drop all cached values (`true`) or those of the listed keys. */
-  refreshOn?: (error: unknown) => RefreshOnAnswer
+  /** Called with the handler's error: drop all cached values (`true`) or those of the listed keys. May be async. */
+  refreshOn?: (error: unknown) => RefreshOnAnswer | PromiseLike<RefreshOnAnswer>
   /** After `invalidate()` / `refreshOn`, how to get past the extension's own cache. Default: not at all. */
   bypassExtensionCache?: BypassExtensionCache
 }
@@ -74,7 +74,7 @@ export interface ResolvedOptions {
   token: string | undefined
   emit: Emit | undefined
   staleIfError: ResolvedStaleIfError | undefined
-  refreshOn: ((error: unknown) => RefreshOnAnswer) | undefined
+  refreshOn: ((error: unknown) => RefreshOnAnswer | PromiseLike<RefreshOnAnswer>) | undefined
   bypassExtensionCache: BypassExtensionCache | undefined
 }
 
@@ -151,8 +151,15 @@ const portFromEnvironment = (): number => {
 
 // cacheExpiry is part of it: an instance keeping values for a second must not reuse the entries that
 // another instance keeps forever.
-const derivedCacheKey = (entries: ResolvedEntry[], host: string, port: number, cacheExpiry: number): string =>
-  `middy-extension-secrets ${host}:${port} ${cacheExpiry} ${entries.map((entry) => entry.cacheId).join(' ')}`
+// So is staleIfError: an instance without it drops the last good values that another one keeps.
+const derivedCacheKey = (
+  entries: ResolvedEntry[],
+  host: string,
+  port: number,
+  cacheExpiry: number,
+  maxStale: number | undefined,
+): string =>
+  `middy-extension-secrets ${host}:${port} ${cacheExpiry} ${maxStale ?? '-'} ${entries.map((entry) => entry.cacheId).join(' ')}`
 
 /** Validates every option, applies the defaults once, and throws a TypeError naming the key on bad input. */
 export const resolveOptions = (input: unknown): ResolvedOptions => {
@@ -191,6 +198,11 @@ export const resolveOptions = (input: unknown): ResolvedOptions => {
     options.cacheExpiry === undefined
       ? defaults.cacheExpiry
       : checkInteger(options.cacheExpiry, 'cacheExpiry', -1)
+  const staleIfError = resolveStaleIfError(options.staleIfError, cacheExpiry)
+  const bypassExtensionCache = resolveBypass(
+    options.bypassExtensionCache,
+    entries.map((entry) => entry.ref),
+  )
   if (options.onEvent !== undefined && typeof options.onEvent !== 'function')
     fail('onEvent', `must be a function (event) => void, got ${describe(options.onEvent)}`)
 
@@ -206,7 +218,7 @@ export const resolveOptions = (input: unknown): ResolvedOptions => {
         : checkBoolean(options.hideSecrets, 'hideSecrets'),
     cacheKey:
       options.cacheKey === undefined
-        ? derivedCacheKey(entries, host, port, cacheExpiry)
+        ? derivedCacheKey(entries, host, port, cacheExpiry, staleIfError?.maxStale)
         : checkText(options.cacheKey, 'cacheKey'),
     cacheExpiry,
     requestTimeout:
@@ -222,9 +234,9 @@ export const resolveOptions = (input: unknown): ResolvedOptions => {
     host,
     token,
     emit: createEmit(options.onEvent as EventHook | undefined),
-    staleIfError: resolveStaleIfError(options.staleIfError, cacheExpiry),
-    refreshOn: resolveRefreshOn(options.refreshOn),
-    bypassExtensionCache: resolveBypass(options.bypassExtensionCache),
+    staleIfError,
+    refreshOn: resolveRefreshOn(options.refreshOn, cacheExpiry, bypassExtensionCache),
+    bypassExtensionCache,
   }
 }
 

@@ -15,7 +15,7 @@ export interface MetricsLike {
 }
 
 export interface PowertoolsEventsOptions {
-  /** Failures, stale values and missing stages at `warn`; the rest at `debug`. */
+  /** Failures and stale values at `warn`; the rest at `debug`. */
   logger?: LoggerLike
   /** One count per event type, and the fetch and readiness times. No per-key dimension: see docs. */
   metrics?: MetricsLike
@@ -31,7 +31,8 @@ export const metricNames = {
   invalidated: 'ExtensionSecretsInvalidated',
 } as const satisfies Record<ExtensionSecretsEvent['type'], string>
 
-const warnings = new Set<ExtensionSecretsEvent['type']>(['failed', 'stale', 'stage-missing'])
+// A missing AWSPENDING is the normal state outside a rotation: logged at debug, counted as a metric.
+const warnings = new Set<ExtensionSecretsEvent['type']>(['failed', 'stale'])
 
 /**
  * An `onEvent` hook that logs each event with a Powertools Logger and counts it with Powertools Metrics

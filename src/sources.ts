@@ -96,7 +96,9 @@ export function parameter<
  * `stages` there would be lost from the type while changing the value's shape: it is a type error. Type
  * a staged secret through `schema`, whose output applies to each version.
  */
-type StagesOnlyInferred<O> = 'stages' extends keyof O ? SecretOptions : Omit<SecretOptions, 'stages'>
+type StagesOnlyInferred<O> = 'stages' extends keyof O
+  ? SecretOptions
+  : Omit<SecretOptions, 'stages'> & { stages?: undefined }
 
 /**
  * A Secrets Manager entry for `fetchData`: `{ secret: id, ...options }`.

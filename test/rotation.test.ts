@@ -166,6 +166,42 @@ describe('refresh on demand', () => {
     ])
   })
 
+  test('an async refreshOn is awaited; one that rejects refreshes every key, with a warning', async () => {
+    const server = await start()
+    const warnings: string[] = []
+    vi.spyOn(process, 'emitWarning').mockImplementation(((message: string) => {
+      warnings.push(message)
+    }) as never)
+    for (const [round, refreshOn] of [
+      async (error: unknown) => (error instanceof AuthFailure ? ['key'] : false),
+      async () => {
+        throw new Error('lookup failed')
+      },
+    ].entries()) {
+      const handler = middy()
+        .use(
+          extensionSecrets({
+            fetchData: { key: secret('prod/plain') },
+            cacheExpiry: -1,
+            cacheKey: `async-${round}`,
+            port: server.port,
+            token: testToken,
+            refreshOn,
+          }),
+        )
+        .handler(async (event) => {
+          if ((event as { fail?: boolean }).fail) throw new AuthFailure('denied')
+          return 'ok'
+        })
+      const before = server.requests.length
+      await handler({}, lambdaContext())
+      await expect(handler({ fail: true }, lambdaContext())).rejects.toBeInstanceOf(AuthFailure)
+      await handler({}, lambdaContext())
+      expect(server.requests.length - before).toBe(2)
+    }
+    expect(warnings).toEqual([expect.stringContaining('refreshOn threw (Error); every key is refreshed')])
+  })
+
   test('invalidate(keys) from the handler drops those keys; invalidate() drops all', async () => {
     const server = await start()
     const middleware = extensionSecrets({
@@ -302,6 +338,52 @@ describe("past the extension's own cache", () => {
     ])
     // A secret pinned to a version or stage is never sent a bypass.
     expect(servedPaths(server).filter((path) => path.includes('refreshNow'))).toHaveLength(1)
+  })
+})
+
+describe('the refreshNow bypass, more', () => {
+  test('reaches every stage of a staged secret', async () => {
+    const server = await start()
+    const middleware = extensionSecrets({
+      fetchData: { key: secret('prod/api-key', { stages: ['previous'] }) },
+      port: server.port,
+      token: testToken,
+      bypassExtensionCache: 'refreshNow',
+    })
+    const handler = middy()
+      .use(middleware)
+      .handler(async () => 'ok')
+    middleware.invalidate()
+    await handler({}, lambdaContext())
+    expect(servedPaths(server).sort()).toEqual([
+      '/secretsmanager/get?secretId=prod%2Fapi-key&refreshNow=true',
+      '/secretsmanager/get?secretId=prod%2Fapi-key&versionStage=AWSPREVIOUS&refreshNow=true',
+    ])
+  })
+
+  test('an invalidate() during the bypassing fetch keeps the bypass for the next one', async () => {
+    const server = await start({ faults: [{ action: 'delay', ms: 100, times: 1 }] })
+    const middleware = extensionSecrets({
+      fetchData: { key: secret('prod/plain') },
+      port: server.port,
+      token: testToken,
+      bypassExtensionCache: 'refreshNow',
+    })
+    const handler = middy()
+      .use(middleware)
+      .handler(async () => 'ok')
+    middleware.invalidate()
+    const first = handler({}, lambdaContext())
+    await new Promise((resolve) => setTimeout(resolve, 30))
+    middleware.invalidate()
+    await first
+    await handler({}, lambdaContext())
+    await handler({}, lambdaContext())
+    expect(servedPaths(server)).toEqual([
+      '/secretsmanager/get?secretId=prod%2Fplain&refreshNow=true',
+      '/secretsmanager/get?secretId=prod%2Fplain&refreshNow=true',
+      '/secretsmanager/get?secretId=prod%2Fplain',
+    ])
   })
 })
 

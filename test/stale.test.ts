@@ -1,6 +1,6 @@
 import middy from '@middy/core'
 import { clearCache } from '@middy/util'
-import { describe, expect, test } from 'vitest'
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
 import {
   type ExtensionSecretsEvent,
   type ExtensionSecretsOptions,
@@ -13,8 +13,22 @@ import { failureOf, lambdaContext, secretMarker, testToken, useEmulator } from '
 // staleIfError: the last good value stands in for a failed refresh, within maxStale; see docs/rotation.md.
 
 const start = useEmulator()
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const plain = `${secretMarker}-plain`
+
+// Expiry and staleness follow Date.now(), which these tests move by hand: a busy machine cannot make a
+// value expire early or late. Request budgets follow performance.now(), which stays real.
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['Date'] })
+})
+afterEach(() => {
+  vi.useRealTimers()
+})
+const passes = (ms: number) => vi.setSystemTime(Date.now() + ms)
+
+/** An invocation with a second left: fetches that should succeed have plenty of time. */
+const roomy = () => lambdaContext(1_250)
+/** An invocation with 150 ms left after deadlineMargin: a transient failure ends that fast. */
+const hurried = () => lambdaContext(400)
 
 const staleHandler = (
   port: number,
@@ -23,10 +37,8 @@ const staleHandler = (
 ) => {
   const middleware = extensionSecrets({
     fetchData: { key: secret('prod/plain') },
-    cacheExpiry: 50,
-    staleIfError: { maxStale: 1_500 },
-    // Failures come fast, so the test does not wait through the default 10 s budget.
-    retry: { maxRetryTime: 60 },
+    cacheExpiry: 60_000,
+    staleIfError: { maxStale: 300_000 },
     port,
     token: testToken,
     onEvent: (event) => {
@@ -47,34 +59,37 @@ describe('staleIfError', () => {
     const server = await start()
     const events: ExtensionSecretsEvent[] = []
     const { handler } = staleHandler(server.port, events)
-    expect(await handler({}, lambdaContext())).toBe(plain)
-    await sleep(70)
+    expect(await handler({}, roomy())).toBe(plain)
+    passes(60_001)
     server.setFaults([{ action: 'respond', status: 503, body: 'Service Unavailable' }])
-    expect(await handler({}, lambdaContext())).toBe(plain)
+    expect(await handler({}, hurried())).toBe(plain)
     expect(events.at(-1)).toMatchObject({ type: 'stale', key: 'key', code: 'UPSTREAM_ERROR', status: 503 })
-    const stale = events.at(-1) as Extract<ExtensionSecretsEvent, { type: 'stale' }>
-    expect(stale.ageMs).toBeGreaterThanOrEqual(50)
-    expect(stale.ageMs).toBeLessThanOrEqual(1_500)
+    expect(events.at(-1)).toMatchObject({ ageMs: 60_001 })
     // The stale value is not cached as fresh: the next invocation asks again.
-    server.setFaults([{ action: 'refuse', forMs: 100 }])
-    const before = server.requests.length
-    expect(await handler({}, lambdaContext())).toBe(plain)
-    expect(events.at(-1)).toMatchObject({ type: 'stale', code: 'EXTENSION_UNREACHABLE' })
-    await sleep(120)
+    server.setFaults([{ action: 'refuse' }])
+    passes(1_000)
+    expect(await handler({}, hurried())).toBe(plain)
+    expect(events.at(-1)).toMatchObject({ type: 'stale', code: 'EXTENSION_UNREACHABLE', ageMs: 61_001 })
     server.setFaults([])
-    expect(await handler({}, lambdaContext())).toBe(plain)
+    const before = server.requests.length
+    expect(await handler({}, roomy())).toBe(plain)
     expect(events.at(-1)).toMatchObject({ type: 'fetched', cache: 'expired' })
-    expect(server.requests.length).toBeGreaterThan(before)
+    expect(server.requests.length).toBe(before + 1)
+    expect(await handler({}, roomy())).toBe(plain)
+    expect(events.at(-1)).toMatchObject({ type: 'hit', ageMs: 0 })
   })
 
   test('never serves a value older than maxStale, counted from its arrival', async () => {
     const server = await start()
     const events: ExtensionSecretsEvent[] = []
-    const { handler } = staleHandler(server.port, events, { staleIfError: { maxStale: 200 } })
-    await handler({}, lambdaContext())
-    await sleep(230)
+    const { handler } = staleHandler(server.port, events, { staleIfError: { maxStale: 90_000 } })
+    await handler({}, roomy())
+    passes(90_000)
     server.setFaults([{ action: 'not-ready' }])
-    const error = await failureOf(() => handler({}, lambdaContext()))
+    expect(await handler({}, hurried())).toBe(plain)
+    expect(events.at(-1)).toMatchObject({ type: 'stale', ageMs: 90_000 })
+    passes(1)
+    const error = await failureOf(() => handler({}, hurried()))
     expect(error.errors?.[0]?.code).toBe('EXTENSION_NOT_READY')
     expect(events.at(-1)).toMatchObject({ type: 'failed', code: 'EXTENSION_NOT_READY', cache: 'expired' })
   })
@@ -86,21 +101,21 @@ describe('staleIfError', () => {
     const lenient = staleHandler(server.port, [], {
       cacheKey: 'lenient',
       staleIfError: {
-        maxStale: 1_500,
+        maxStale: 300_000,
         when: (error) => {
           masked.push(error.code)
           return isTransientError(error) || error.code === 'UPSTREAM_ERROR'
         },
       },
     })
-    await strict.handler({}, lambdaContext())
-    await lenient.handler({}, lambdaContext())
-    await sleep(70)
+    await strict.handler({}, roomy())
+    await lenient.handler({}, roomy())
+    passes(60_001)
     server.setValues({ secrets: {} } as never)
     server.clearCache()
-    const error = await failureOf(() => strict.handler({}, lambdaContext()))
+    const error = await failureOf(() => strict.handler({}, roomy()))
     expect(error.errors?.[0]).toMatchObject({ code: 'UPSTREAM_ERROR', status: 400 })
-    expect(await lenient.handler({}, lambdaContext())).toBe(plain)
+    expect(await lenient.handler({}, roomy())).toBe(plain)
     expect(masked).toEqual(['UPSTREAM_ERROR'])
   })
 
@@ -108,17 +123,17 @@ describe('staleIfError', () => {
     const server = await start()
     const { handler } = staleHandler(server.port, [], {
       staleIfError: {
-        maxStale: 1_500,
+        maxStale: 300_000,
         when: () => {
           throw new Error('broken predicate')
         },
       },
     })
-    await handler({}, lambdaContext())
-    await sleep(70)
+    await handler({}, roomy())
+    passes(60_001)
     server.setFaults([{ action: 'respond', status: 503 }])
-    const error = await failureOf(() => handler({}, lambdaContext()))
-    expect(error.errors?.[0]?.code).toBe('UPSTREAM_ERROR')
+    const error = await failureOf(() => handler({}, hurried()))
+    expect(error.errors?.[0]?.code).toMatch(/UPSTREAM_ERROR|TIMEOUT/)
   })
 
   test('off by default: an expired value is never served when its refresh fails', async () => {
@@ -127,31 +142,36 @@ describe('staleIfError', () => {
       .use(
         extensionSecrets({
           fetchData: { key: secret('prod/plain') },
-          cacheExpiry: 50,
-          retry: { maxRetryTime: 60 },
+          cacheExpiry: 60_000,
           port: server.port,
           token: testToken,
         }),
       )
       .handler(async (_event, context) => context.key)
-    await handler({}, lambdaContext())
-    await sleep(70)
+    await handler({}, roomy())
+    passes(60_001)
     server.setFaults([{ action: 'respond', status: 503 }])
-    const error = await failureOf(() => handler({}, lambdaContext()))
-    expect(error.errors?.[0]?.code).toBe('UPSTREAM_ERROR')
+    const error = await failureOf(() => handler({}, hurried()))
+    expect(error.errors?.[0]?.code).toMatch(/UPSTREAM_ERROR|TIMEOUT/)
   })
 
-  test('clearCache() and invalidate() drop the last good value too', async () => {
+  test('clearCache() and invalidate() drop the last good value too, even while a refresh runs', async () => {
     const server = await start()
     const { handler, middleware } = staleHandler(server.port, [])
     for (const drop of [() => clearCache(), () => middleware.invalidate()]) {
-      server.setFaults([])
-      await handler({}, lambdaContext())
-      await sleep(70)
-      drop()
-      server.setFaults([{ action: 'respond', status: 503 }])
-      const error = await failureOf(() => handler({}, lambdaContext()))
-      expect(error.errors?.[0]?.code).toBe('UPSTREAM_ERROR')
+      for (const during of [false, true]) {
+        server.setFaults([])
+        await handler({}, roomy())
+        passes(60_001)
+        if (!during) drop()
+        server.setFaults([
+          { action: 'delay', ms: 100 },
+          { action: 'respond', status: 503 },
+        ])
+        const failing = failureOf(() => handler({}, lambdaContext(600)))
+        if (during) setTimeout(drop, 30)
+        expect((await failing).errors?.[0]?.code).toMatch(/UPSTREAM_ERROR|TIMEOUT/)
+      }
     }
   })
 
@@ -159,10 +179,10 @@ describe('staleIfError', () => {
     const server = await start()
     const events: ExtensionSecretsEvent[] = []
     const { handler } = staleHandler(server.port, events)
-    await handler({}, lambdaContext())
-    await sleep(70)
+    await handler({}, roomy())
+    passes(60_001)
     server.setFaults([{ action: 'respond', status: 503 }])
-    const results = await Promise.all([1, 2, 3].map(() => handler({}, lambdaContext())))
+    const results = await Promise.all([1, 2, 3].map(() => handler({}, hurried())))
     expect(results).toEqual([plain, plain, plain])
     expect(events.filter((event) => event.type === 'stale')).toHaveLength(3)
   })

@@ -196,6 +196,9 @@ describe('rotation and observability types', () => {
     secret('prod/db', { stages: ['current'] })
     // @ts-expect-error a declared type cannot see `stages`: type staged secrets through `schema`
     secret<DbCredentials>('prod/db', { stages: ['previous'] })
+    const options = { stages: ['previous'] as const }
+    // @ts-expect-error nor can it through a variable
+    secret<DbCredentials>('prod/db', options)
   })
 
   test('invalidate takes fetchData keys only, and onEvent events are a discriminated union', () => {
