@@ -251,6 +251,10 @@ beforeAll(async () => {
   cdkTemplate = Template.fromStack(stack)
 }, 180_000)
 
+const readPolicyFile = (): Pick<Deployment, 'statements'> => ({
+  statements: cloudFormationStatements(JSON.parse(read('examples/deploy/iam-policy.json')).Statement),
+})
+
 const deployments: Record<string, () => Deployment> = {
   'AWS SAM (examples/deploy/sam/template.yaml)': readSam,
   'AWS CDK (examples/deploy/cdk/stack.ts)': readCdk,
@@ -262,6 +266,43 @@ test('the handler asks for the names the deployments grant', () => {
   expect([...requested.parameter].sort()).toEqual(['/shop/partner-url', '/shop/prices'])
   expect([...requested.secret]).toEqual(['prod/partner-api'])
 })
+
+/** Exactly the three read actions, each on exactly the names the handler reads, KMS only via the services. */
+const checkStatements = (statements: Statement[]) => {
+  expect(statements.flatMap((statement) => statement.actions).sort()).toEqual([
+    'kms:Decrypt',
+    'secretsmanager:GetSecretValue',
+    'ssm:GetParameter',
+  ])
+  const byAction = (action: string) => statements.find((statement) => statement.actions.includes(action))!
+  for (const statement of statements) expect(statement.actions).toHaveLength(1)
+
+  const parameters = byAction('ssm:GetParameter')
+  expect(parameters.condition).toBeUndefined()
+  const granted = parameters.resources.map(placeholdersOut).map((arn) => {
+    expect(arn).toMatch(/^arn:[^:]+:ssm:[^:]+:[^:]+:parameter\//)
+    return arn.replace(/^arn:[^:]+:ssm:[^:]+:[^:]+:parameter/, '')
+  })
+  expect(granted.sort()).toEqual([...requested.parameter].sort())
+
+  const secrets = byAction('secretsmanager:GetSecretValue')
+  expect(secrets.condition).toBeUndefined()
+  expect(secrets.resources).toHaveLength(requested.secret.size)
+  for (const name of requested.secret) {
+    expect(secrets.resources.map(placeholdersOut)).toContainEqual(
+      expect.stringMatching(new RegExp(`^arn:[^:]+:secretsmanager:[^:]+:[^:]+:secret:${name}-\\?{6}$`)),
+    )
+  }
+
+  const kms = byAction('kms:Decrypt')
+  expect(kms.resources).toHaveLength(1)
+  expect(kms.resources[0]).not.toContain('*')
+  const viaService = (kms.condition as any)?.StringEquals?.['kms:ViaService'] as string[]
+  expect(viaService.map((service) => service.split('.')[0])).toEqual(['secretsmanager', 'ssm'])
+  for (const service of viaService) {
+    expect(placeholdersOut(service)).toMatch(/^(secretsmanager|ssm)\.(X|us-east-1)\.amazonaws\.com$/)
+  }
+}
 
 describe.each(Object.entries(deployments))('%s', (_name, readDeployment) => {
   test('attaches the extension layer that matches the architecture', () => {
@@ -284,44 +325,14 @@ describe.each(Object.entries(deployments))('%s', (_name, readDeployment) => {
   })
 
   test('grants exactly the three read actions, on exactly the names the handler reads', () => {
-    const { statements } = readDeployment()
-    expect(statements.flatMap((statement) => statement.actions).sort()).toEqual([
-      'kms:Decrypt',
-      'secretsmanager:GetSecretValue',
-      'ssm:GetParameter',
-    ])
-    const byAction = (action: string) => statements.find((statement) => statement.actions.includes(action))!
-    for (const statement of statements) expect(statement.actions).toHaveLength(1)
-
-    const parameters = byAction('ssm:GetParameter')
-    expect(parameters.condition).toBeUndefined()
-    expect(
-      parameters.resources.map(placeholdersOut).map((arn) => {
-        expect(arn).toMatch(/^arn:[^:]+:ssm:[^:]+:[^:]+:parameter\//)
-        return arn.replace(/^arn:[^:]+:ssm:[^:]+:[^:]+:parameter/, '')
-      }),
-    ).toEqual([...requested.parameter].sort().reverse())
-
-    const secrets = byAction('secretsmanager:GetSecretValue')
-    expect(secrets.condition).toBeUndefined()
-    expect(secrets.resources).toHaveLength(requested.secret.size)
-    for (const name of requested.secret) {
-      expect(secrets.resources.map(placeholdersOut)).toContainEqual(
-        expect.stringMatching(new RegExp(`^arn:[^:]+:secretsmanager:[^:]+:[^:]+:secret:${name}-\\?{6}$`)),
-      )
-    }
-
-    const kms = byAction('kms:Decrypt')
-    expect(kms.resources).toHaveLength(1)
-    expect(kms.resources[0]).not.toContain('*')
-    const viaService = (kms.condition as any)?.StringEquals?.['kms:ViaService'] as string[]
-    expect(viaService.map((service) => service.split('.')[0])).toEqual(['secretsmanager', 'ssm'])
-    for (const service of viaService) {
-      expect(placeholdersOut(service)).toMatch(/^(secretsmanager|ssm)\.(X|us-east-1)\.amazonaws\.com$/)
-    }
+    checkStatements(readDeployment().statements)
   })
 
   test("sets the extension's environment variables", () => {
     expect(readDeployment().environment).toMatchObject(extensionEnvironment)
   })
+})
+
+test('the IAM policy shown in docs/deploying.md (examples/deploy/iam-policy.json) grants the same', () => {
+  checkStatements(readPolicyFile().statements)
 })
