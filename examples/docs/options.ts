@@ -1,0 +1,45 @@
+// docs/options.md shows these. Every option with its default written out: leaving any of them out
+// changes nothing.
+import middy from '@middy/core'
+import { extensionSecrets, parameter, secret } from 'middy-extension-secrets'
+
+// #region defaults
+export const handler = middy()
+  .use(
+    extensionSecrets({
+      fetchData: {
+        db: secret('prod/db'),
+        apiUrl: parameter('/app/api-url'),
+      },
+      setToContext: true,
+      hideSecrets: true,
+      // cacheKey: derived from fetchData, host, port and cacheExpiry
+      cacheExpiry: 0,
+      requestTimeout: 5_000,
+      retry: { maxRetryTime: 10_000, minTimeout: 10, maxTimeout: 200, factor: 2, randomize: true },
+      deadlineMargin: 250,
+      // port: PARAMETERS_SECRETS_EXTENSION_HTTP_PORT, else 2773
+      host: '127.0.0.1',
+      // token: AWS_SESSION_TOKEN, read at each request
+    }),
+  )
+  .handler(async (_event: unknown, context) => context.apiUrl)
+// #endregion defaults
+
+// #region entries
+export const entries = {
+  // Parameter Store
+  plain: parameter('/app/api-url'), // parse 'auto': a String stays a string
+  hosts: parameter('/app/hosts', { parse: 'list' }), // a StringList as string[]
+  flags: parameter('/app/flags', { version: 3, parse: 'json' }), // a version number...
+  prodFlags: parameter('/app/flags', { label: 'Prod', parse: 'json' }), // ...or a label, not both
+  cipher: parameter('/app/signing-key', { decrypt: false }), // a SecureString's ciphertext
+  viaStore: parameter('/aws/reference/secretsmanager/prod/db', { field: 'username' }), // a secret
+  // Secrets Manager
+  db: secret('prod/db'), // parse 'auto': JSON text becomes an object
+  password: secret('prod/db', { field: 'password' }), // one field of the JSON
+  previous: secret('prod/api-key', { versionStage: 'AWSPREVIOUS' }), // a stage...
+  pinned: secret('prod/api-key', { versionId: 'a1b2c3d4-0000-4000-8000-000000000001' }), // ...or an id
+  cert: secret('prod/cert', { parse: 'binary' }), // a SecretBinary as Uint8Array
+}
+// #endregion entries
