@@ -18,6 +18,7 @@ const docs = [
   'docs/troubleshooting.md',
   'docs/deploying.md',
   'docs/migrating.md',
+  'docs/rotation.md',
 ]
 
 /** Languages whose blocks must be real files; shell commands and program output are not. */
