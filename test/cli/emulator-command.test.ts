@@ -3,6 +3,7 @@ import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
+import { parseCommandLine, UsageError } from '../../src/cli/args.js'
 import { notReadyBody } from '../../src/emulator/index.js'
 import { failureOf, fixtureValues, lambdaContext, secretMarker, testToken, urlHandler } from '../helpers.js'
 import { portOf, useCli } from './run-cli.js'
@@ -184,11 +185,15 @@ describe('mistakes', () => {
       'unexpected argument: every value follows its flag, as in --values values.json',
     ],
     [['--help=yes'], '--help takes no value'],
-  ])('%j: %s', async (args, message) => {
-    const cli = start(args, dir)
+  ])('%j: %s', (args, message) => {
+    expect(() => parseCommandLine(args)).toThrow(new UsageError(message))
+  })
+
+  test('a mistake on the command line exits 2 with one line naming it, and never echoes a token', async () => {
+    const cli = start(['--values', 'v.json', `--tokn=${testToken}`, testToken], dir)
     expect(await cli.exited).toEqual({ code: 2, signal: null })
     expect(cli.stderr()).toBe(
-      `extension-secrets-emulator: ${message}\nRun extension-secrets-emulator --help for usage.\n`,
+      'extension-secrets-emulator: unknown option --tokn\nRun extension-secrets-emulator --help for usage.\n',
     )
     expect(cli.stdout()).toBe('')
   })
