@@ -148,12 +148,11 @@ export const createLoader = (options: ResolvedOptions, client: ExtensionClient) 
         timer = setTimeout(resolve, Math.max(0, deadline - performance.now()), 'expired')
       })
     }
-    for (const index of shared) {
+    const waitFor = (index: number, inFlight: Promise<ProducedValue>): Promise<ProducedValue> => {
       const entry = entries[index]!
-      const inFlight = slots[index] as Promise<ProducedValue>
       const own: Promise<ProducedValue | 'expired'> =
         expired === undefined ? inFlight : Promise.race([inFlight, expired])
-      slots[index] = own.then(
+      return own.then(
         (result) => {
           if (result !== 'expired') return result
           throw new ExtensionSecretsError(
@@ -170,12 +169,20 @@ export const createLoader = (options: ResolvedOptions, client: ExtensionClient) 
         },
         (error: unknown) => {
           if (error instanceof ExtensionSecretsError && budgetCodes.has(error.code) && timeLeft(deadline)) {
+            // The failed slot is gone by now; the first waiter to get here fetches again and the
+            // others join that fetch, rather than each starting its own retry loop.
+            const next = store?.get(entry.cacheId)
+            if (next !== undefined && next.promise !== inFlight) {
+              if (next.settled === undefined) return waitFor(index, next.promise)
+              if (next.expiresAt > Date.now()) return next.settled
+            }
             return fetchKeys([index], deadline, store).get(index)!
           }
           throw error
         },
       )
     }
+    for (const index of shared) slots[index] = waitFor(index, slots[index] as Promise<ProducedValue>)
     try {
       const results = await Promise.allSettled(slots)
       const errors: ExtensionSecretsError[] = []
