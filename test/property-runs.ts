@@ -11,4 +11,6 @@ export const propertyRuns = {
   'random statuses and bodies: the documented code': 100,
   'secret values with a marker never leave through errors, context or logs': 200,
   'tokens never appear in errors': 100,
+  'any accepted host is a loopback literal': 500,
+  'CR/LF in names and selectors never become headers': 30,
 } as const
