@@ -60,7 +60,7 @@ export const faultMatrix: readonly FaultCase[] = [
   secret(
     'reset mid-body, every request',
     always({ action: 'reset-mid-body' }),
-    'EXTENSION_UNREACHABLE',
+    'MALFORMED_RESPONSE',
     'several',
   ),
   secret(
@@ -69,7 +69,7 @@ export const faultMatrix: readonly FaultCase[] = [
     'value',
     'several',
   ),
-  secret('truncated body, every request', always({ action: 'truncate' }), 'EXTENSION_UNREACHABLE', 'several'),
+  secret('truncated body, every request', always({ action: 'truncate' }), 'MALFORMED_RESPONSE', 'several'),
   secret('keep-alive socket closed after every answer', always({ action: 'close-after' }), 'value', 'one'),
   secret('not ready for 3 requests', [{ action: 'not-ready', times: 3 }], 'value', 'several'),
   secret('not ready for 150 ms', [{ action: 'not-ready', forMs: 150 }], 'value', 'several'),
