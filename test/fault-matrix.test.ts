@@ -16,8 +16,9 @@ import { capturingLogs, expectNothingLeaked, type Observed } from './secrecy-sca
  * retry.maxRetryTime: short for the rows that must exhaust it, so the suite stays fast; long for the
  * others, which end at their first final answer, so that a loaded machine cannot turn them into TIMEOUT.
  */
-const budgetFor = (row: FaultCase) =>
-  row.outcome !== 'value' && (row.requests === 'several' || row.outcome === 'TIMEOUT') ? 400 : 5_000
+const exhausts = (row: FaultCase) =>
+  row.outcome !== 'value' && (row.requests === 'several' || row.outcome === 'TIMEOUT')
+const budgetFor = (row: FaultCase) => (exhausts(row) ? 400 : 5_000)
 /** The invocation's remaining time: the middleware promises to finish before it (minus its margin). */
 const remainingMs = 8_000
 
@@ -48,6 +49,7 @@ const handlerFor = (row: FaultCase, port: number) => {
         port,
         ...(row.noToken ? {} : { token: testToken }),
         retry: { maxRetryTime: budgetFor(row) },
+        ...(row.requestTimeout === undefined ? {} : { requestTimeout: row.requestTimeout }),
       }),
     )
     .handler(async (_event, context) => {
@@ -90,7 +92,11 @@ describe('fault matrix', () => {
         expect(result).toHaveProperty('error')
         const error = (result as { error: ExtensionSecretsError }).error
         expect(error.code).toBe('FETCH_FAILED')
-        expect(error.errors?.map((item) => item.code)).toEqual([row.outcome])
+        const codes = error.errors?.map((item) => item.code)
+        // A row that exhausts the budget ends with TIMEOUT instead when the budget ends during an
+        // attempt longer than 50 ms, which a loaded machine can make of any attempt (decision 0002).
+        if (exhausts(row) && codes?.[0] === 'TIMEOUT') expect(codes).toEqual(['TIMEOUT'])
+        else expect(codes).toEqual([row.outcome])
         const attempts = error.errors?.[0]?.attempts
         if (row.noToken) expect(attempts).toBe(0)
         else if (row.requests === 'one') expect(attempts).toBe(1)

