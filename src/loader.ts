@@ -199,6 +199,16 @@ export const createLoader = (options: ResolvedOptions, client: ExtensionClient) 
       result = await (waitUntil === undefined ? inFlight : Promise.race([inFlight, waitUntil]))
     } catch (error) {
       if (error instanceof ExtensionSecretsError && budgetCodes.has(error.code) && timeLeft(deadline)) {
+        // The first waiter to get here fetches again; the others join that fetch (or take its value)
+        // rather than each starting a retry loop of its own.
+        const next = store?.get(entry.cacheId)
+        if (next?.inFlight !== undefined && next.inFlight !== inFlight) {
+          return joinShared(index, next.inFlight, started, request, store, deadline, waitUntil)
+        }
+        if (next?.value !== undefined && next.inFlight === undefined && next.expiresAt > Date.now()) {
+          const elapsedMs = Math.round(performance.now() - started)
+          return { produced: next.value, attempts: 0, elapsedMs, readinessWaitMs: 0 }
+        }
         return startFetch(index, request, store)
       }
       throw error

@@ -2,7 +2,7 @@ import middy from '@middy/core'
 import { clearCache } from '@middy/util'
 import { describe, expect, test } from 'vitest'
 import { extensionSecrets, parameter, secret } from '../src/index.js'
-import { failureOf, lambdaContext, secretMarker, testToken, useEmulator } from './helpers.js'
+import { failureOf, fixtureValues, lambdaContext, secretMarker, testToken, useEmulator } from './helpers.js'
 
 // cacheExpiry, clearCache(), shared in-flight fetches; see docs/decisions/0003-cache.md.
 
@@ -127,6 +127,32 @@ describe('caching', () => {
     const shortError = await failureOf(() => short)
     expect(shortError.errors?.map((e) => e.code)).toEqual(['EXTENSION_NOT_READY', 'EXTENSION_NOT_READY'])
     expect(await long).toBe('https://api.example.com')
+  })
+
+  test("when the fetch they share runs out of its invocation's time, the others fetch again once between them, not once each", async () => {
+    // Not ready for 600 ms: the first invocation's budget (150 ms) ends before; the others' do not.
+    const emulator = await start({ faults: [{ action: 'not-ready', forMs: 600 }] })
+    const handler = middy()
+      .use(
+        extensionSecrets({
+          fetchData: { url: parameter('/app/api-url') },
+          port: emulator.port,
+          token: testToken,
+          cacheExpiry: -1,
+          deadlineMargin: 0,
+        }),
+      )
+      .handler(async (_event, context) => context.url)
+    const short = handler({}, lambdaContext(150)).catch((error: unknown) => error)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    const others = Array.from({ length: 200 }, () => handler({}, lambdaContext(20_000)))
+    expect(await Promise.all(others)).toEqual(Array(200).fill(fixtureValues.parameters['/app/api-url']))
+    expect(await short).toMatchObject({ code: 'FETCH_FAILED' })
+    // One retry loop, not one per waiting invocation: a single 200, and the not-ready answers of at
+    // most two loops (the short one's and the shared one that followed it).
+    expect(emulator.requests.filter((request) => request.status === 200)).toHaveLength(1)
+    const backoffsIn600Ms = 600 / 10 + 1
+    expect(emulator.requests.length).toBeLessThan(2 * backoffsIn600Ms)
   })
 
   test("instances sharing a cacheKey never see each other's values for the same key name", async () => {

@@ -5,6 +5,7 @@ import { defaultRetry } from '../src/client/retry-policy.js'
 import type { Emulator } from '../src/emulator/index.js'
 import { extensionSecrets } from '../src/index.js'
 import { emulatorWith, testToken } from './helpers.js'
+import { propertyRuns } from './property-runs.js'
 
 let emulator: Emulator
 beforeAll(async () => {
@@ -57,7 +58,7 @@ describe('names round-trip exactly through the client to the extension', () => {
         expect(parameterValue.value).toMatchObject({ kind: 'text', text: `p:${name}` })
         expect(secretValue.value).toMatchObject({ kind: 'text', text: `s:${name}` })
       }),
-      { numRuns: 150 },
+      { numRuns: propertyRuns['names with reserved URL characters round-trip through the client'] },
     )
   })
 })
@@ -116,7 +117,7 @@ describe('any fetchData is accepted or rejected at creation with a TypeError', (
           }
         },
       ),
-      { numRuns: 500 },
+      { numRuns: propertyRuns['any fetchData: creation fails with nothing but a TypeError'] },
     )
   })
 
@@ -127,6 +128,7 @@ describe('any fetchData is accepted or rejected at creation with a TypeError', (
           /not well-formed UTF-16/,
         )
       }),
+      { numRuns: propertyRuns['names with a lone surrogate are rejected at creation'] },
     )
   })
 })

@@ -216,6 +216,14 @@ export const createExtensionClient = (config: ExtensionClientConfig): ExtensionC
           { status: last.status, body: last.body },
         )
       }
+      if (last.kind === 'cut') {
+        // The extension answered, so "unreachable" would send the reader to check the layer and port;
+        // what arrived was never a whole answer, which is what MALFORMED_RESPONSE reports.
+        return fail(
+          'MALFORMED_RESPONSE',
+          `the extension at ${address} kept closing the connection before its answer for ${what} was complete (${spent})`,
+        )
+      }
       return fail(
         'EXTENSION_UNREACHABLE',
         `could not reach the extension at ${address} for ${what} (${spent}, last: connection ${last.kind}); is the AWS Parameters and Secrets Lambda Extension layer attached, and does PARAMETERS_SECRETS_EXTENSION_HTTP_PORT match?`,

@@ -1,7 +1,10 @@
 import { Agent, request } from 'node:http'
 
-/** Why one HTTP attempt produced no answer. All of these are worth another attempt. */
-export type ConnectionFailureKind = 'refused' | 'reset' | 'timeout' | 'connection'
+/**
+ * Why one HTTP attempt produced no answer. All of these are worth another attempt. `cut`: the answer
+ * began but the connection ended before its body was complete, so the extension was reached.
+ */
+export type ConnectionFailureKind = 'refused' | 'reset' | 'timeout' | 'connection' | 'cut'
 
 export class ConnectionFailure extends Error {
   override readonly name = 'ConnectionFailure'
@@ -60,6 +63,8 @@ const failureKind = (code: unknown): ConnectionFailureKind => {
 export const getOnce = (attempt: HttpAttempt): Promise<HttpAnswer> =>
   new Promise((resolve, reject) => {
     let settled = false
+    // Once the status line has arrived, a failure cuts an answer short rather than missing the extension.
+    let answering = false
     const finish = (error: Error | undefined, answer?: HttpAnswer) => {
       if (settled) return
       settled = true
@@ -78,6 +83,7 @@ export const getOnce = (attempt: HttpAttempt): Promise<HttpAnswer> =>
         headers: { [tokenHeader]: attempt.token },
       },
       (res) => {
+        answering = true
         const chunks: Buffer[] = []
         let length = 0
         res.on('data', (chunk: Buffer) => {
@@ -94,13 +100,13 @@ export const getOnce = (attempt: HttpAttempt): Promise<HttpAnswer> =>
         )
         res.on('error', (error: NodeJS.ErrnoException) =>
           finish(
-            new ConnectionFailure('reset', 'connection closed while reading the answer', { cause: error }),
+            new ConnectionFailure('cut', 'connection closed while reading the answer', { cause: error }),
           ),
         )
         // A connection closed mid-body ends the response without 'end' on some Node versions.
         res.on('close', () => {
           if (!res.complete)
-            finish(new ConnectionFailure('reset', 'connection closed while reading the answer'))
+            finish(new ConnectionFailure('cut', 'connection closed while reading the answer'))
         })
       },
     )
@@ -111,9 +117,13 @@ export const getOnce = (attempt: HttpAttempt): Promise<HttpAnswer> =>
     req.on('error', (error: NodeJS.ErrnoException) => {
       // Node's socket errors name the address and the errno, never the headers sent.
       finish(
-        new ConnectionFailure(failureKind(error.code), `${error.code ?? 'connection error'}`, {
-          cause: error,
-        }),
+        new ConnectionFailure(
+          answering ? 'cut' : failureKind(error.code),
+          `${error.code ?? 'connection error'}`,
+          {
+            cause: error,
+          },
+        ),
       )
     })
     req.end()

@@ -23,7 +23,7 @@ export const defaultRetry: RetryOptions = {
 
 /** The outcome of one attempt that is worth repeating while time is left. */
 export type RetryableOutcome =
-  | { kind: 'refused' | 'reset' | 'connection' | 'timeout' }
+  | { kind: 'refused' | 'reset' | 'connection' | 'timeout' | 'cut' }
   | { kind: 'not-ready' | 'retryable-status'; status: number; body: string }
 
 /** Thrown by an attempt worth repeating; the caller keeps the outcomes it needs for its diagnosis. */

@@ -37,10 +37,16 @@ export type FaultRule =
   | (FaultScope & { action: 'respond'; status: number; body?: string })
   /** Waits, then evaluation continues with the following rules. */
   | (FaultScope & { action: 'delay'; ms: number })
+  /** The answer's headers and the first half of its body, then a reset (ECONNRESET mid-body). */
+  | (FaultScope & { action: 'reset-mid-body' })
+  /** The answer's headers and the first half of its body, then a clean close: fewer bytes than declared. */
+  | (FaultScope & { action: 'truncate' })
+  /** The whole answer, kept alive by its headers, then the connection closed, as by an idle timeout. */
+  | (FaultScope & { action: 'close-after' })
 
 export type FaultAction = FaultRule['action']
 
-/** A rule that answers a request in place of the layer. */
+/** A rule that answers a request in place of the layer, or changes how the layer's answer is sent. */
 export type FaultReplyRule = Exclude<FaultRule, { action: 'refuse' | 'delay' }>
 
 const actionKeys: Record<FaultAction, readonly string[]> = {
@@ -50,6 +56,9 @@ const actionKeys: Record<FaultAction, readonly string[]> = {
   'not-ready': [],
   respond: ['status', 'body'],
   delay: ['ms'],
+  'reset-mid-body': [],
+  truncate: [],
+  'close-after': [],
 }
 const actions = Object.keys(actionKeys)
 

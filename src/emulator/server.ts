@@ -28,7 +28,15 @@ export interface Emulator {
   close(): Promise<void>
 }
 
-export type RequestOutcome = 'served' | 'not-ready' | 'reset' | 'hang' | 'status' | 'error'
+export type RequestOutcome =
+  | 'served'
+  | 'not-ready'
+  | 'reset'
+  | 'hang'
+  | 'status'
+  | 'error'
+  | 'reset-mid-body'
+  | 'truncate'
 
 export interface RecordedRequest {
   /** Milliseconds since the emulator started. */
@@ -49,9 +57,16 @@ export interface RecordedRequest {
   cached?: boolean
 }
 
-type Reply = { kind: 'reset' } | { kind: 'hang' } | { kind: 'send'; status: number; body: string }
+/** How an answer leaves: whole (`close` ends the connection after it), or cut halfway through its body. */
+type Delivery = 'whole' | 'close' | 'reset-mid-body' | 'truncate'
+
+type Reply =
+  | { kind: 'reset' }
+  | { kind: 'hang' }
+  | { kind: 'send'; status: number; body: string; delivery?: Delivery }
 
 const redacted = '[redacted]'
+const midBodyResetMs = 20
 
 /**
  * Starts a loopback HTTP server that speaks the protocol of the AWS Parameters and Secrets Lambda
@@ -119,12 +134,8 @@ export async function startEmulator(options?: EmulatorOptions): Promise<Emulator
     const reply = () => {
       const at = performance.now()
       const action = schedule.actionFor(target, at)
-      settle(
-        record,
-        action ? faultReply(action, record) : answer(request, rawUrl, query, record, at),
-        request,
-        response,
-      )
+      const layer = () => answer(request, rawUrl, query, record, at)
+      settle(record, action ? faultReply(action, record, layer) : layer(), request, response)
     }
     const delayMs = schedule.delayFor(target, now)
     if (delayMs === 0) {
@@ -178,11 +189,8 @@ export async function startEmulator(options?: EmulatorOptions): Promise<Emulator
       record.outcome = 'reset'
       resetConnection(request.socket)
     } else if (reply.kind === 'send') {
-      // Go's net/http labels a body without a Content-Type as text/plain, JSON included: clients must
-      // not depend on it.
-      response.writeHead(reply.status, { 'content-type': 'text/plain; charset=utf-8' })
       if (listener.refusing) response.shouldKeepAlive = false
-      response.end(reply.body)
+      deliver(reply, request.socket, response, delays)
     }
   }
 
@@ -229,7 +237,14 @@ export async function startEmulator(options?: EmulatorOptions): Promise<Emulator
   }
 }
 
-function faultReply(action: FaultReplyRule, record: RecordedRequest): Reply {
+function faultReply(action: FaultReplyRule, record: RecordedRequest, layer: () => Reply): Reply {
+  if (action.action === 'close-after' || action.action === 'reset-mid-body' || action.action === 'truncate') {
+    // These change how the layer's own answer is sent, not what it says.
+    const reply = layer()
+    if (reply.kind !== 'send') return reply
+    if (action.action !== 'close-after') record.outcome = action.action
+    return { ...reply, delivery: action.action === 'close-after' ? 'close' : action.action }
+  }
   record.outcome = action.action === 'respond' ? 'status' : action.action
   switch (action.action) {
     case 'reset':
@@ -240,6 +255,44 @@ function faultReply(action: FaultReplyRule, record: RecordedRequest): Reply {
       return { kind: 'send', status: 400, body: notReadyBody }
     case 'respond':
       return { kind: 'send', status: action.status, body: action.body ?? '' }
+  }
+}
+
+function deliver(
+  reply: Extract<Reply, { kind: 'send' }>,
+  socket: Socket,
+  response: ServerResponse,
+  delays: Set<NodeJS.Timeout>,
+): void {
+  const { status, body, delivery = 'whole' } = reply
+  const bytes = Buffer.from(body)
+  // Go's net/http labels a body without a Content-Type as text/plain, JSON included: clients must not
+  // depend on it.
+  response.writeHead(status, {
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': bytes.length,
+  })
+  if (delivery === 'whole') {
+    response.end(bytes)
+  } else if (delivery === 'close') {
+    // Sent as a keep-alive answer, so the client pools the socket and only later finds it closed.
+    response.end(bytes, () => socket.end())
+  } else {
+    // The declared length promises more than is sent; the client must not take the half as the answer.
+    response.flushHeaders()
+    response.write(bytes.subarray(0, Math.floor(bytes.length / 2)), () => {
+      if (delivery === 'truncate') {
+        socket.end()
+        return
+      }
+      // A reset sent at once can overtake the half body, or reach the peer as a plain close: a short
+      // pause lets the client read the half first, as when a connection dies mid-transfer.
+      const timer = setTimeout(() => {
+        delays.delete(timer)
+        resetConnection(socket)
+      }, midBodyResetMs)
+      delays.add(timer)
+    })
   }
 }
 

@@ -1,4 +1,5 @@
 import { Agent } from 'node:http'
+import { connect } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import { notReadyBody, startEmulator } from '../../src/emulator/index.js'
 import { ask, emulate, errorCode, parameter, secret, sleep, values } from './helpers.js'
@@ -49,6 +50,56 @@ describe('faults', () => {
     expect(await errorCode(ask(emulator, secret('prod/plain')))).toBe('ECONNRESET')
     expect(emulator.requests[0]).toMatchObject({ outcome: 'reset' })
     expect(emulator.requests[0]?.status).toBeUndefined()
+  })
+
+  /** The raw bytes a connection received for one request, and how the connection ended. */
+  const rawExchange = (port: number, path: string) =>
+    new Promise<{ text: string; ended: 'end' | 'error' }>((resolve) => {
+      const socket = connect(port, '127.0.0.1')
+      let text = ''
+      socket.setEncoding('latin1')
+      socket.on('data', (chunk: string) => {
+        text += chunk
+      })
+      socket.on('end', () => resolve({ text, ended: 'end' }))
+      socket.on('error', () => resolve({ text, ended: 'error' }))
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nX-Aws-Parameters-Secrets-Token: t\r\n\r\n`)
+    })
+  const declaredAndSent = (text: string) => {
+    const [head = '', body = ''] = text.split('\r\n\r\n')
+    return { declared: Number(/content-length: (\d+)/i.exec(head)?.[1]), sent: body.length, head }
+  }
+
+  it('sends the headers and half the body, then resets (reset-mid-body)', async () => {
+    const emulator = await emulate({ faults: [{ action: 'reset-mid-body' }] })
+    const { text, ended } = await rawExchange(emulator.port, secret('prod/plain'))
+    const { declared, sent, head } = declaredAndSent(text)
+    expect(head).toMatch(/^HTTP\/1.1 200/)
+    expect(sent).toBe(Math.floor(declared / 2))
+    expect(ended).toBe('error')
+    expect(emulator.requests[0]).toMatchObject({ outcome: 'reset-mid-body', status: 200 })
+  })
+
+  it('sends the headers and half the body, then closes cleanly (truncate)', async () => {
+    const emulator = await emulate({ faults: [{ action: 'truncate' }] })
+    const { text, ended } = await rawExchange(emulator.port, secret('prod/plain'))
+    const { declared, sent } = declaredAndSent(text)
+    expect(declared).toBeGreaterThan(10)
+    expect(sent).toBe(Math.floor(declared / 2))
+    expect(ended).toBe('end')
+    expect(emulator.requests[0]).toMatchObject({ outcome: 'truncate', status: 200 })
+  })
+
+  it('answers whole and keep-alive, then closes the connection (close-after)', async () => {
+    const emulator = await emulate({ faults: [{ action: 'close-after', times: 1 }] })
+    const { text, ended } = await rawExchange(emulator.port, secret('prod/plain'))
+    const { declared, sent, head } = declaredAndSent(text)
+    expect(sent).toBe(declared)
+    expect(head).toMatch(/keep-alive/i)
+    expect(ended).toBe('end')
+    expect(JSON.parse(text.split('\r\n\r\n')[1] ?? '').SecretString).toBe('a string secret')
+    expect(emulator.requests[0]).toMatchObject({ outcome: 'served', status: 200 })
+    expect((await ask(emulator, secret('prod/plain'))).status).toBe(200)
   })
 
   it('hangs until the emulator closes', async () => {
