@@ -40,7 +40,7 @@ const withoutSessionToken = async <T>(run: () => Promise<T>): Promise<T> => {
   }
 }
 
-const handlerFor = (row: FaultCase, port: number) => {
+const handlerFor = (row: FaultCase, port: number, events: unknown[] = []) => {
   const name = row.name ?? (row.source === 'secret' ? 'prod/plain' : '/app/signing-key')
   return middy()
     .use(
@@ -50,6 +50,9 @@ const handlerFor = (row: FaultCase, port: number) => {
         ...(row.noToken ? {} : { token: testToken }),
         retry: { maxRetryTime: budgetFor(row) },
         ...(row.requestTimeout === undefined ? {} : { requestTimeout: row.requestTimeout }),
+        onEvent: (event) => {
+          events.push(event)
+        },
       }),
     )
     .handler(async (_event, context) => {
@@ -72,7 +75,8 @@ describe('fault matrix', () => {
         faults: row.faults,
       })
       running.push(emulator)
-      const handler = handlerFor(row, emulator.port)
+      const events: unknown[] = []
+      const handler = handlerFor(row, emulator.port, events)
       const context = lambdaContext(remainingMs)
       const invoke = () => handler({}, context)
 
@@ -112,8 +116,11 @@ describe('fault matrix', () => {
         context,
         logs,
         requests: emulator.requests,
+        events,
         ...('error' in result ? { error: result.error } : {}),
       }
+      // Every row reports its key through onEvent, so that channel is scanned with something in it.
+      expect(events.length).toBeGreaterThan(0)
       await expectNothingLeaked(observed, [secretMarker], [testToken])
 
       // The same handler, once the fault is gone, serves the value.

@@ -17,6 +17,8 @@ export interface Observed {
   logs: string[]
   /** What the emulator recorded. */
   requests?: unknown
+  /** Every `onEvent` event of the invocation. */
+  events?: unknown[]
 }
 
 /** Each channel renders what it exposes as text; a secret must be absent from all of them. */
@@ -32,6 +34,7 @@ const channels: Record<string, (observed: Observed) => Promise<string> | string>
   'console.log(context)': ({ context }) => (context === undefined ? '' : `${inspect(context)}`),
   logs: ({ logs }) => logs.join('\n'),
   'emulator requests': async ({ requests }) => (requests === undefined ? '' : allText(requests)),
+  'onEvent events': async ({ events }) => (events === undefined ? '' : allText(events)),
 }
 
 /** Channels that may carry values by design, scanned only for the token. */
