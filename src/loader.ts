@@ -111,27 +111,35 @@ export const createLoader = (options: ResolvedOptions, client: ExtensionClient) 
     return started
   }
 
-  return async function load(deadline: number | undefined): Promise<LoadedValues> {
+  /**
+   * Values straight from the cache when every key is fresh (no promise: a cache hit costs no more than
+   * reading the store), else a promise of them.
+   */
+  return function load(deadline: number | undefined): LoadedValues | Promise<LoadedValues> {
     const store = cacheExpiry === 0 ? undefined : valueStore(cacheKey)
     const now = Date.now()
     const slots: Pending[] = new Array(entries.length)
-    const missing: number[] = []
-    const shared: number[] = []
+    let missing: number[] | undefined
+    let shared: number[] | undefined
     for (let index = 0; index < entries.length; index++) {
       const slot = store?.get(entries[index]!.cacheId)
       if (slot === undefined || slot.expiresAt <= now) {
-        missing.push(index)
+        if (missing === undefined) missing = [index]
+        else missing.push(index)
       } else if (slot.settled !== undefined) {
         slots[index] = slot.settled
       } else {
         // Being fetched by a concurrent invocation: wait for it, within our own deadline.
         slots[index] = slot.promise
-        shared.push(index)
+        if (shared === undefined) shared = [index]
+        else shared.push(index)
       }
     }
-    if (missing.length === 0 && shared.length === 0) return slots as ProducedValue[]
-    for (const [index, promise] of fetchKeys(missing, deadline, store)) slots[index] = promise
-    return settle(slots, shared, deadline, store)
+    if (missing === undefined && shared === undefined) return slots as ProducedValue[]
+    if (missing !== undefined) {
+      for (const [index, promise] of fetchKeys(missing, deadline, store)) slots[index] = promise
+    }
+    return settle(slots, shared ?? [], deadline, store)
   }
 
   async function settle(

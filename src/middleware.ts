@@ -37,13 +37,22 @@ export function extensionSecrets<const O extends ExtensionSecretsOptions>(
     retry: resolved.retry,
   })
   const load = createLoader(resolved, client)
+  // One descriptor per key, refilled for each invocation: defineProperty reads it at once, so reusing it
+  // saves an allocation per hidden value on every invocation.
+  const hidden = entries.map(() => ({
+    value: undefined as unknown,
+    enumerable: false,
+    writable: true,
+    configurable: true,
+  }))
 
   // A long, unique name: Middy's plugin hooks receive it.
   const extensionSecretsMiddlewareBefore = async (request: {
     context: object
     internal: Record<string, unknown>
   }): Promise<undefined> => {
-    const values = await load(invocationDeadline(request.context, deadlineMargin))
+    const loaded = load(invocationDeadline(request.context, deadlineMargin))
+    const values = Array.isArray(loaded) ? loaded : await loaded
     const { context, internal } = request
     for (let index = 0; index < entries.length; index++) {
       const key = entries[index]!.key
@@ -53,7 +62,10 @@ export function extensionSecrets<const O extends ExtensionSecretsOptions>(
       if (hideSecrets && sensitive) {
         // Non-enumerable: `context.db` reads normally, but JSON.stringify, util.inspect and loggers that
         // serialize the context skip it.
-        Object.defineProperty(context, key, { value, enumerable: false, writable: true, configurable: true })
+        const descriptor = hidden[index]!
+        descriptor.value = value
+        Object.defineProperty(context, key, descriptor)
+        descriptor.value = undefined
       } else {
         ;(context as Record<string, unknown>)[key] = value
       }
