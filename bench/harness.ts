@@ -173,7 +173,7 @@ export const runBench = async (options: BenchOptions): Promise<BenchResult> => {
     const five = benchValues(5)
     const coldContenders6 = ['floor', 'ours', 'raw', 'fetch', 'middy-sdk', 'powertools']
     const coldContenders7 = ['floor', 'ours', 'raw', 'fetch', 'powertools']
-    const coldRounds = quick ? 1 : 15
+    const coldRounds = quick ? 1 : 11
     const cold = async (node: string, consumer: string, contenders: string[]) => {
       const samples = new Map<string, Record<string, number[]>>()
       for (let round = 0; round < coldRounds; round++) {
@@ -285,8 +285,10 @@ export const runBench = async (options: BenchOptions): Promise<BenchResult> => {
     log('bundle size')
     const bundleRows: string[][] = []
     const bundles = new Map<string, number>()
+    let ourInputs: [string, number][] = []
     for (const name of coldContenders6) {
       const result = await build({
+        metafile: true,
         entryPoints: [join(work, 'middy6/contenders', `${name}.mjs`)],
         bundle: true,
         minify: true,
@@ -298,6 +300,15 @@ export const runBench = async (options: BenchOptions): Promise<BenchResult> => {
       })
       const code = result.outputFiles[0]!.contents
       bundles.set(name, code.byteLength)
+      if (name === 'ours') {
+        const output = Object.values(result.metafile.outputs)[0]!
+        ourInputs = Object.entries(output.inputs)
+          .map(([input, { bytesInOutput }]): [string, number] => [
+            input.replace(/^.*node_modules\//, '').replace(/^middy-extension-secrets\/dist\//, 'dist/'),
+            bytesInOutput,
+          ])
+          .sort((a, b) => b[1] - a[1])
+      }
       bundleRows.push([label(name), fmt(code.byteLength / 1024, 1), fmt(gzipSync(code).byteLength / 1024, 1)])
     }
     for (const row of bundleRows) {
@@ -305,7 +316,10 @@ export const runBench = async (options: BenchOptions): Promise<BenchResult> => {
       row.push(ratio(bundles.get(name)!, bundles.get('middy-sdk')!, 3))
     }
     sections.push(
-      `## Bundle size\n\n\`esbuild --bundle --minify --platform=node --format=esm\` of each contender's handler module.\n\n${table(['contender', 'KiB', 'gzip KiB', '× SDK middlewares'], bundleRows)}`,
+      `## Bundle size\n\n\`esbuild --bundle --minify --platform=node --format=esm\` of each contender's handler module.\n\n${table(['contender', 'KiB', 'gzip KiB', '× SDK middlewares'], bundleRows)}\n\nWhat this package's bundle holds (esbuild's metafile, minified bytes per input):\n\n${table(
+        ['input', 'bytes'],
+        ourInputs.filter(([, bytes]) => bytes > 0).map(([input, bytes]) => [`\`${input}\``, String(bytes)]),
+      )}`,
     )
     addTarget(
       'Bundle: ≤ 1/30 of the SDK middlewares',
@@ -315,10 +329,10 @@ export const runBench = async (options: BenchOptions): Promise<BenchResult> => {
     )
 
     // ---------- Warm invocations
-    const warmReps = quick ? 1 : 3
+    const warmReps = quick ? 1 : 2
     const warmConfig = quick
       ? { warmup: 2, batches: 1, batchMs: 5 }
-      : { warmup: 200, batches: 5, batchMs: 200 }
+      : { warmup: 200, batches: 5, batchMs: 150 }
     /** Median time per invocation (µs) of each contender, children interleaved over `warmReps` rounds. */
     const warm = async (contenders: string[], values: BenchValue[], mode: Mode, concurrency = 1) => {
       const samples = new Map<string, number[]>()
@@ -384,7 +398,7 @@ export const runBench = async (options: BenchOptions): Promise<BenchResult> => {
     const readinessRows: string[][] = []
     // The quick run shortens the scenarios tenfold: it only checks that the path works.
     for (const unreadyMs of quick ? [60, 300] : [600, 3000]) {
-      const trials = quick ? 1 : unreadyMs < 1000 ? 15 : 7
+      const trials = quick ? 1 : unreadyMs < 1000 ? 11 : 5
       const child = await runChild(
         process.execPath,
         join(work, 'middy6/child/readiness.mjs'),

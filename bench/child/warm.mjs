@@ -20,7 +20,8 @@ const step =
         result = (await Promise.all(batch))[0]
       }
 
-for (let i = 0; i < warmup; i++) await step()
+// `warmup` counts invocations, whatever the concurrency.
+for (let i = 0; i < Math.ceil(warmup / concurrency); i++) await step()
 let probeSteps = 0
 const probeStart = performance.now()
 while (performance.now() - probeStart < batchMs / 4 || probeSteps < 3) {
