@@ -4,7 +4,9 @@
 import { writeSync } from 'node:fs'
 import { lambdaContext } from './context.mjs'
 
-const { contender, values, mode, warmup, batches, batchMs, concurrency } = JSON.parse(process.argv[2])
+const { contender, values, mode, warmup, warmupMs, batches, batchMs, concurrency } = JSON.parse(
+  process.argv[2],
+)
 const { createHandler } = await import(contender)
 const handler = createHandler({ values, mode })
 
@@ -20,8 +22,12 @@ const step =
         result = (await Promise.all(batch))[0]
       }
 
-// `warmup` counts invocations, whatever the concurrency.
-for (let i = 0; i < Math.ceil(warmup / concurrency); i++) await step()
+// At least `warmup` invocations (whatever the concurrency) and `warmupMs`: a microsecond-scale handler
+// needs thousands of calls before the optimizing compiler has settled.
+const warmupStart = performance.now()
+for (let i = 0; i < Math.ceil(warmup / concurrency) || performance.now() - warmupStart < warmupMs; i++) {
+  await step()
+}
 let probeSteps = 0
 const probeStart = performance.now()
 while (performance.now() - probeStart < batchMs / 4 || probeSteps < 3) {
