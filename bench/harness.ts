@@ -304,7 +304,10 @@ export const runBench = async (options: BenchOptions): Promise<BenchResult> => {
         const output = Object.values(result.metafile.outputs)[0]!
         ourInputs = Object.entries(output.inputs)
           .map(([input, { bytesInOutput }]): [string, number] => [
-            input.replace(/^.*node_modules\//, '').replace(/^middy-extension-secrets\/dist\//, 'dist/'),
+            input
+              .replace(/^.*\/contenders\//, 'bench/contenders/')
+              .replace(/^.*node_modules\//, '')
+              .replace(/^middy-extension-secrets\/dist\//, 'dist/'),
             bytesInOutput,
           ])
           .sort((a, b) => b[1] - a[1])
