@@ -118,6 +118,53 @@ const runChild = (node: string, script: string, config: unknown, env: NodeJS.Pro
     })
   })
 
+/** A warm child that runs one batch per request (see child/warm.mjs). */
+interface Worker {
+  batch(): Promise<{ perInvocationUs: number; result: Summary }>
+  close(): void
+}
+
+const startWorker = (
+  node: string,
+  script: string,
+  config: unknown,
+  env: NodeJS.ProcessEnv,
+): Promise<Worker> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(node, [script, JSON.stringify(config)], {
+      env,
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    })
+    let stderr = ''
+    child.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk
+    })
+    let pending: ((reply: any) => void) | undefined
+    let failed: ((error: Error) => void) | undefined = reject
+    child.on('message', (reply: any) => {
+      if (reply?.ready) {
+        failed = undefined
+        resolve({
+          batch: () =>
+            new Promise((resolveBatch, rejectBatch) => {
+              pending = resolveBatch
+              failed = rejectBatch
+              child.send('batch')
+            }),
+          close: () => {
+            if (child.connected) child.send('exit')
+          },
+        })
+      } else {
+        pending?.(reply)
+      }
+    })
+    child.on('error', (error) => failed?.(error))
+    child.on('exit', (code) => {
+      if (code !== 0) failed?.(new Error(`${script} exited with ${code}: ${stderr.slice(0, 2000)}`))
+    })
+  })
+
 interface Summary {
   count: number
   chars: number
@@ -332,16 +379,20 @@ export const runBench = async (options: BenchOptions): Promise<BenchResult> => {
     )
 
     // ---------- Warm invocations
-    const warmReps = quick ? 1 : 2
+    const warmRounds = quick ? 1 : 10
     const warmConfig = quick
-      ? { warmup: 2, warmupMs: 0, batches: 1, batchMs: 5 }
-      : { warmup: 200, warmupMs: 300, batches: 5, batchMs: 150 }
-    /** Median time per invocation (µs) of each contender, children interleaved over `warmReps` rounds. */
+      ? { warmup: 2, warmupMs: 0, batchMs: 5 }
+      : { warmup: 200, warmupMs: 300, batchMs: 150 }
+    /**
+     * Median time per invocation (µs) of each contender. One child per contender, warmed up one after
+     * the other; then their batches are interleaved, in rotating order, so that every contender is
+     * measured under the same load.
+     */
     const warm = async (contenders: string[], values: BenchValue[], mode: Mode, concurrency = 1) => {
       const samples = new Map<string, number[]>()
-      for (let rep = 0; rep < warmReps; rep++) {
-        for (let i = 0; i < contenders.length; i++) {
-          const name = contenders[(i + rep) % contenders.length]!
+      const workers: [string, Worker][] = []
+      try {
+        for (const name of contenders) {
           const config = {
             contender: pathToFileURL(join(work, 'middy6/contenders', `${name}.mjs`)).href,
             values: name === 'floor' ? [] : values,
@@ -349,11 +400,21 @@ export const runBench = async (options: BenchOptions): Promise<BenchResult> => {
             concurrency,
             ...warmConfig,
           }
-          const child = await runChild(process.execPath, join(work, 'middy6/child/warm.mjs'), config, env)
-          const out = JSON.parse(child.stdout)
-          if (name !== 'floor') check(out.result, values, name)
-          samples.set(name, [...(samples.get(name) ?? []), ...out.perInvocationUs])
+          workers.push([
+            name,
+            await startWorker(process.execPath, join(work, 'middy6/child/warm.mjs'), config, env),
+          ])
         }
+        for (let round = 0; round < warmRounds; round++) {
+          for (let i = 0; i < workers.length; i++) {
+            const [name, worker] = workers[(i + round) % workers.length]!
+            const out = await worker.batch()
+            if (name !== 'floor') check(out.result, values, name)
+            samples.set(name, [...(samples.get(name) ?? []), out.perInvocationUs])
+          }
+        }
+      } finally {
+        for (const [, worker] of workers) worker.close()
       }
       return (name: string) => median(samples.get(name)!)
     }

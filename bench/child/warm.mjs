@@ -1,12 +1,10 @@
-// Warm invocations of one contender. After a warm-up, a short probe sizes the batches so that each
-// lasts about `batchMs`; then `batches` batches, each step `concurrency` invocations at once. Reports the
-// time per invocation of each batch, in microseconds.
-import { writeSync } from 'node:fs'
+// Warm invocations of one contender, batch by batch on the parent's request, so that the parent can
+// interleave the batches of every contender and each sees the same load on the machine. After a warm-up,
+// a short probe sizes the batches to about `batchMs`; each step is `concurrency` invocations at once.
+// Replies with the time per invocation of each batch, in microseconds.
 import { lambdaContext } from './context.mjs'
 
-const { contender, values, mode, warmup, warmupMs, batches, batchMs, concurrency } = JSON.parse(
-  process.argv[2],
-)
+const { contender, values, mode, warmup, warmupMs, batchMs, concurrency } = JSON.parse(process.argv[2])
 const { createHandler } = await import(contender)
 const handler = createHandler({ values, mode })
 
@@ -36,11 +34,12 @@ while (performance.now() - probeStart < batchMs / 4 || probeSteps < 3) {
 }
 const stepMs = (performance.now() - probeStart) / probeSteps
 const iterations = Math.max(3, Math.round(batchMs / stepMs))
-const perInvocationUs = []
-for (let round = 0; round < batches; round++) {
+
+process.on('message', async (message) => {
+  if (message !== 'batch') process.exit(0)
   const start = performance.now()
   for (let i = 0; i < iterations; i++) await step()
-  perInvocationUs.push(((performance.now() - start) * 1000) / (iterations * concurrency))
-}
-writeSync(1, `${JSON.stringify({ perInvocationUs, iterations, result })}\n`)
-process.exit(0)
+  const perInvocationUs = ((performance.now() - start) * 1000) / (iterations * concurrency)
+  process.send({ perInvocationUs, result })
+})
+process.send({ ready: true })
