@@ -1,4 +1,4 @@
-import { processCache } from '@middy/util'
+import { getCache, processCache } from '@middy/util'
 import type { KeyFetch } from './key-fetch.js'
 
 /** A produced value, and whether `hideSecrets` keeps it off the context's enumerable keys. */
@@ -27,7 +27,10 @@ export type ValueStore = Map<string, CacheSlot>
  * key when an invocation asks (see docs/decisions/0003-cache.md), so nothing runs between invocations.
  */
 export const valueStore = (cacheKey: string): ValueStore =>
-  processCache({ cacheKey, cacheExpiry: -1 }, () => new Map()).value as ValueStore
+  // getCache returns the stored entry itself; processCache copies it on every hit, an allocation per
+  // invocation, so it is only called to create the store.
+  (getCache(cacheKey) as { value?: ValueStore }).value ??
+  (processCache({ cacheKey, cacheExpiry: -1 }, () => new Map()).value as ValueStore)
 
 /** Middy's convention: above 24 h, `cacheExpiry` is an absolute Unix-ms time rather than a duration. */
 export const absoluteThreshold = 86_400_000

@@ -57,6 +57,14 @@ export function extensionSecrets<const O extends ExtensionSecretsOptions>(
   })
   const loader = createLoader(resolved, client)
   const keys = entries.map((entry) => entry.key)
+  // One descriptor per key, refilled for each invocation: defineProperty reads it at once, so reusing it
+  // saves an allocation per hidden value on every invocation.
+  const hidden = entries.map(() => ({
+    value: undefined as unknown,
+    enumerable: false,
+    writable: true,
+    configurable: true,
+  }))
 
   const assign = (request: Request, values: LoadedValues): undefined => {
     const { context, internal } = request
@@ -68,7 +76,10 @@ export function extensionSecrets<const O extends ExtensionSecretsOptions>(
       if (hideSecrets && sensitive) {
         // Non-enumerable: `context.db` reads normally, but JSON.stringify, util.inspect and loggers that
         // serialize the context skip it.
-        Object.defineProperty(context, key, { value, enumerable: false, writable: true, configurable: true })
+        const descriptor = hidden[index]!
+        descriptor.value = value
+        Object.defineProperty(context, key, descriptor)
+        descriptor.value = undefined
       } else {
         ;(context as Record<string, unknown>)[key] = value
       }

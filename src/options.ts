@@ -113,18 +113,21 @@ const resolveRetry = (value: unknown): RetryOptions => {
   if (!isPlainObject(value)) fail('retry', 'must be an object')
   const input = value as Record<string, unknown>
   checkKnownKeys(input, Object.keys(defaultRetry), 'retry')
+  const minTimeout =
+    input.minTimeout === undefined
+      ? defaultRetry.minTimeout
+      : checkNumber(input.minTimeout, 'retry.minTimeout', 1, maxTimerMs)
   const retry: RetryOptions = {
     maxRetryTime:
       input.maxRetryTime === undefined
         ? defaultRetry.maxRetryTime
         : checkNumber(input.maxRetryTime, 'retry.maxRetryTime', 1, maxTimerMs),
-    minTimeout:
-      input.minTimeout === undefined
-        ? defaultRetry.minTimeout
-        : checkNumber(input.minTimeout, 'retry.minTimeout', 1, maxTimerMs),
+    minTimeout,
+    // Left out, the cap follows a larger minTimeout rather than rejecting it: only a cap the user chose
+    // below their own minTimeout is a contradiction.
     maxTimeout:
       input.maxTimeout === undefined
-        ? defaultRetry.maxTimeout
+        ? Math.max(defaultRetry.maxTimeout, minTimeout)
         : checkNumber(input.maxTimeout, 'retry.maxTimeout', 0, maxTimerMs),
     factor: input.factor === undefined ? defaultRetry.factor : checkNumber(input.factor, 'retry.factor', 1),
     randomize:

@@ -297,6 +297,13 @@ test('the helpers build plain declarative objects', () => {
   expect(secret('prod/db')).toEqual({ secret: 'prod/db' })
 })
 
+test('a minTimeout above the default cap raises the cap instead of being rejected', () => {
+  expect(create({ fetchData: { a: parameter('/a') }, retry: { minTimeout: 100 } })).not.toThrow()
+  expect(create({ fetchData: { a: parameter('/a') }, retry: { minTimeout: 100, maxTimeout: 50 } })).toThrow(
+    /`retry.maxTimeout` must be ≥ retry.minTimeout/,
+  )
+})
+
 test('extensionSecretsValidateOptions checks options without creating a middleware', () => {
   expect(() => extensionSecretsValidateOptions({ fetchData: { a: parameter('/a') }, cachExpiry: 1 })).toThrow(
     /`cachExpiry` is not a known option/,

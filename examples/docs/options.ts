@@ -16,7 +16,7 @@ export const handler = middy()
       // cacheKey: derived from fetchData, host, port and cacheExpiry
       cacheExpiry: 0,
       requestTimeout: 5_000,
-      retry: { maxRetryTime: 10_000, minTimeout: 10, maxTimeout: 200, factor: 2, randomize: true },
+      retry: { maxRetryTime: 10_000, minTimeout: 10, maxTimeout: 20, factor: 2, randomize: true },
       deadlineMargin: 250,
       // port: PARAMETERS_SECRETS_EXTENSION_HTTP_PORT, else 2773
       host: '127.0.0.1',

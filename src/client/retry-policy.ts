@@ -16,7 +16,7 @@ export interface RetryOptions {
 export const defaultRetry: RetryOptions = {
   maxRetryTime: 10_000,
   minTimeout: 10,
-  maxTimeout: 200,
+  maxTimeout: 20,
   factor: 2,
   randomize: true,
 }
