@@ -88,7 +88,9 @@ describe('failures', () => {
       body: 'not ready to serve traffic, please wait',
     })
     expect(keyError?.attempts).toBeGreaterThan(1)
-    expect(keyError?.elapsedMs).toBeLessThan(500)
+    // Far below the 10 s retry budget: the invocation's deadline ended the wait. The exact time is not
+    // asserted, since a busy machine fires timers late.
+    expect(keyError?.elapsedMs).toBeLessThan(3_000)
   })
 
   test('no extension listening is EXTENSION_UNREACHABLE within retry.maxRetryTime', async () => {
@@ -106,7 +108,9 @@ describe('failures', () => {
     const handler = urlHandler(server.port, { deadlineMargin: 100 })
     const error = await failureOf(() => handler({}, lambdaContext(400)))
     expect(error.errors?.[0]?.code).toBe('TIMEOUT')
-    expect(error.errors?.[0]?.elapsedMs).toBeLessThan(400)
+    // Far below the 10 s retry budget: the invocation's deadline ended the wait. The exact time is not
+    // asserted, since a busy machine fires timers late.
+    expect(error.errors?.[0]?.elapsedMs).toBeLessThan(3_000)
   })
 
   test('retryable statuses (429, 5xx) are retried, then reported as UPSTREAM_ERROR with the status', async () => {
@@ -172,6 +176,8 @@ describe('failures', () => {
     const durable = { lambdaContext: lambdaContext(300) }
     const error = await failureOf(() => handler({}, durable as never))
     expect(error.errors?.[0]?.code).toBe('TIMEOUT')
-    expect(error.errors?.[0]?.elapsedMs).toBeLessThan(300)
+    // Far below the 10 s retry budget: the invocation's deadline ended the wait. The exact time is not
+    // asserted, since a busy machine fires timers late.
+    expect(error.errors?.[0]?.elapsedMs).toBeLessThan(3_000)
   })
 })
