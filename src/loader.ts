@@ -32,6 +32,22 @@ const timeLeft = (deadline: number | undefined) => deadline === undefined || dea
 /** Raced against a shared fetch: this invocation's own deadline passed first. */
 const expired = Symbol('expired')
 
+/** What the keys one invocation still has to load share. */
+interface Round {
+  /** One request per distinct source in this invocation. */
+  request: (ref: SourceRef) => Promise<Fetched>
+  store: ValueStore | undefined
+  deadline: number | undefined
+  /** Settles with `expired` at the deadline; made only once a key waits on another invocation. */
+  waitUntil?: Promise<typeof expired>
+}
+
+const keyFields = (entry: ResolvedOptions['entries'][number]) => ({
+  key: entry.key,
+  source: entry.ref.service,
+  name: entry.ref.name,
+})
+
 /**
  * Loads every `fetchData` value for one invocation: cached values when still fresh, and otherwise one
  * request per distinct source, all in parallel. `deadline` is a `performance.now()` time or undefined.
@@ -70,11 +86,7 @@ export const createLoader = (options: ResolvedOptions, client: ExtensionClient) 
   }
 
   /** Starts the fetch of one key, in the cache when there is one, so concurrent invocations share it. */
-  const startFetch = (
-    index: number,
-    request: ReturnType<typeof requester>,
-    store: ValueStore | undefined,
-  ): Promise<KeyFetch> => {
+  const startFetch = (index: number, { request, store }: Round): Promise<KeyFetch> => {
     const entry = entries[index]!
     const bypassing = refreshNow.has(index)
     const generation = generations[index]
@@ -139,24 +151,21 @@ export const createLoader = (options: ResolvedOptions, client: ExtensionClient) 
     index: number,
     state: CacheState,
     slot: CacheSlot | undefined,
-    request: ReturnType<typeof requester>,
-    store: ValueStore | undefined,
-    deadline: number | undefined,
-    waitUntil: Promise<typeof expired> | undefined,
+    round: Round,
   ): Promise<ProducedValue> => {
     const entry = entries[index]!
     const started = performance.now()
     let fetched: KeyFetch
     try {
       if (state === 'shared') {
-        fetched = await joinShared(index, slot!.inFlight!, started, request, store, deadline, waitUntil)
+        fetched = await joinShared(index, slot!.inFlight!, started, round)
       } else {
-        fetched = await startFetch(index, request, store)
+        fetched = await startFetch(index, round)
       }
     } catch (error) {
       const failure = error as ExtensionSecretsError
       const stale = staleValue(index, slot, failure)
-      const fields = { key: entry.key, source: entry.ref.service, name: entry.ref.name }
+      const fields = keyFields(entry)
       const status = failure.status === undefined ? {} : { status: failure.status }
       const counts = { attempts: failure.attempts ?? 0, elapsedMs: failure.elapsedMs ?? 0 }
       if (stale !== undefined) {
@@ -167,7 +176,7 @@ export const createLoader = (options: ResolvedOptions, client: ExtensionClient) 
       throw failure
     }
     if (emit !== undefined) {
-      const fields = { key: entry.key, source: entry.ref.service, name: entry.ref.name }
+      const fields = keyFields(entry)
       emit({
         type: 'fetched',
         ...fields,
@@ -188,12 +197,10 @@ export const createLoader = (options: ResolvedOptions, client: ExtensionClient) 
     index: number,
     inFlight: Promise<KeyFetch>,
     started: number,
-    request: ReturnType<typeof requester>,
-    store: ValueStore | undefined,
-    deadline: number | undefined,
-    waitUntil: Promise<typeof expired> | undefined,
+    round: Round,
   ): Promise<KeyFetch> => {
     const entry = entries[index]!
+    const { store, deadline, waitUntil } = round
     let result: KeyFetch | typeof expired
     try {
       result = await (waitUntil === undefined ? inFlight : Promise.race([inFlight, waitUntil]))
@@ -203,13 +210,13 @@ export const createLoader = (options: ResolvedOptions, client: ExtensionClient) 
         // rather than each starting a retry loop of its own.
         const next = store?.get(entry.cacheId)
         if (next?.inFlight !== undefined && next.inFlight !== inFlight) {
-          return joinShared(index, next.inFlight, started, request, store, deadline, waitUntil)
+          return joinShared(index, next.inFlight, started, round)
         }
         if (next?.value !== undefined && next.inFlight === undefined && next.expiresAt > Date.now()) {
           const elapsedMs = Math.round(performance.now() - started)
           return { produced: next.value, attempts: 0, elapsedMs, readinessWaitMs: 0 }
         }
-        return startFetch(index, request, store)
+        return startFetch(index, round)
       }
       throw error
     }
@@ -226,9 +233,7 @@ export const createLoader = (options: ResolvedOptions, client: ExtensionClient) 
       'TIMEOUT',
       `${keyLabel(entry)}: a concurrent invocation's fetch of this value did not finish within this invocation's time`,
       {
-        key: entry.key,
-        source: entry.ref.service,
-        name: entry.ref.name,
+        ...keyFields(entry),
         attempts: 0,
         elapsedMs: Math.round(performance.now() - started),
       },
@@ -252,7 +257,7 @@ export const createLoader = (options: ResolvedOptions, client: ExtensionClient) 
         if (emit !== undefined) {
           const entry = entries[index]!
           const ageMs = now - slot.fetchedAt
-          emit({ type: 'hit', key: entry.key, source: entry.ref.service, name: entry.ref.name, ageMs })
+          emit({ type: 'hit', ...keyFields(entry), ageMs })
         }
       } else {
         if (pending === undefined) pending = []
@@ -270,9 +275,8 @@ export const createLoader = (options: ResolvedOptions, client: ExtensionClient) 
     store: ValueStore | undefined,
     deadline: number | undefined,
   ): Promise<LoadedValues> => {
-    const request = requester(deadline)
+    const round: Round = { request: requester(deadline), store, deadline }
     let timer: NodeJS.Timeout | undefined
-    let waitUntil: Promise<typeof expired> | undefined
     const work = pending.map((index) => {
       const slot = store?.get(entries[index]!.cacheId)
       let state: CacheState
@@ -282,12 +286,12 @@ export const createLoader = (options: ResolvedOptions, client: ExtensionClient) 
       else if (store === undefined) state = 'off'
       else if (slot?.value !== undefined) state = 'expired'
       else state = 'miss'
-      if (state === 'shared' && waitUntil === undefined && deadline !== undefined) {
-        waitUntil = new Promise((resolve) => {
+      if (state === 'shared' && round.waitUntil === undefined && deadline !== undefined) {
+        round.waitUntil = new Promise((resolve) => {
           timer = setTimeout(resolve, Math.max(0, deadline - performance.now()), expired)
         })
       }
-      return resolveKey(index, state, slot, request, store, deadline, waitUntil)
+      return resolveKey(index, state, slot, round)
     })
     try {
       const results = await Promise.allSettled(work)

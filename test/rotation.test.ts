@@ -28,6 +28,38 @@ afterEach(() => {
   vi.restoreAllMocks()
 })
 
+/**
+ * Invokes a handler whose secret is cached forever three times (ok, an authentication failure, ok) and
+ * returns how many requests the extension got: 2 when the failure made refreshOn drop the value.
+ */
+const fetchesAroundAuthFailure = async (
+  server: { port: number; requests: unknown[] },
+  refreshOn: (error: unknown) => unknown,
+  cacheKey: string,
+) => {
+  const handler = middy()
+    .use(
+      extensionSecrets({
+        fetchData: { key: secret('prod/plain') },
+        cacheExpiry: -1,
+        cacheKey,
+        port: server.port,
+        token: testToken,
+        refreshOn: refreshOn as never,
+      }),
+    )
+    .handler(async (event) => {
+      if ((event as { fail?: boolean }).fail) throw new AuthFailure('denied')
+      return 'ok'
+    })
+  const before = server.requests.length
+  await handler({}, lambdaContext())
+  // The handler's own error is what the caller gets, never the predicate's.
+  await expect(handler({ fail: true }, lambdaContext())).rejects.toBeInstanceOf(AuthFailure)
+  await handler({}, lambdaContext())
+  return server.requests.length - before
+}
+
 describe('refresh on demand', () => {
   test('refreshOn fires on the handler error and the next invocation gets the rotated secret', async () => {
     const server = await start({ cacheTtlMs: 0 })
@@ -138,27 +170,7 @@ describe('refresh on demand', () => {
       },
       () => ['nope'] as never,
     ]) {
-      const handler = middy()
-        .use(
-          extensionSecrets({
-            fetchData: { key: secret('prod/plain') },
-            cacheExpiry: -1,
-            cacheKey: `refresh-${warnings.length}`,
-            port: server.port,
-            token: testToken,
-            refreshOn,
-          }),
-        )
-        .handler(async (event) => {
-          if ((event as { fail?: boolean }).fail) throw new AuthFailure('denied')
-          return 'ok'
-        })
-      const before = server.requests.length
-      await handler({}, lambdaContext())
-      // The handler's own error is what the caller gets, never the predicate's.
-      await expect(handler({ fail: true }, lambdaContext())).rejects.toBeInstanceOf(AuthFailure)
-      await handler({}, lambdaContext())
-      expect(server.requests.length - before).toBe(2)
+      expect(await fetchesAroundAuthFailure(server, refreshOn, `refresh-${warnings.length}`)).toBe(2)
     }
     expect(warnings).toEqual([
       expect.stringContaining('refreshOn threw (Error); every key is refreshed'),
@@ -178,26 +190,7 @@ describe('refresh on demand', () => {
         throw new Error('lookup failed')
       },
     ].entries()) {
-      const handler = middy()
-        .use(
-          extensionSecrets({
-            fetchData: { key: secret('prod/plain') },
-            cacheExpiry: -1,
-            cacheKey: `async-${round}`,
-            port: server.port,
-            token: testToken,
-            refreshOn,
-          }),
-        )
-        .handler(async (event) => {
-          if ((event as { fail?: boolean }).fail) throw new AuthFailure('denied')
-          return 'ok'
-        })
-      const before = server.requests.length
-      await handler({}, lambdaContext())
-      await expect(handler({ fail: true }, lambdaContext())).rejects.toBeInstanceOf(AuthFailure)
-      await handler({}, lambdaContext())
-      expect(server.requests.length - before).toBe(2)
+      expect(await fetchesAroundAuthFailure(server, refreshOn, `async-${round}`)).toBe(2)
     }
     expect(warnings).toEqual([expect.stringContaining('refreshOn threw (Error); every key is refreshed')])
   })
