@@ -34,6 +34,9 @@ export type BypassExtensionCache = 'versionStage' | 'refreshNow'
 /** The answer of `refreshOn`: drop all cached values (`true`), none, or those of the listed keys. */
 export type RefreshOnAnswer = boolean | readonly string[]
 
+/** Called with the handler's error; may be async. */
+export type RefreshOn = (error: unknown) => RefreshOnAnswer | PromiseLike<RefreshOnAnswer>
+
 const transientCodes = new Set(['EXTENSION_UNREACHABLE', 'EXTENSION_NOT_READY', 'TIMEOUT'])
 
 /**
@@ -106,5 +109,5 @@ export const resolveRefreshOn = (
       'refreshOn',
       "has nothing to drop: with cacheExpiry 0 nothing is cached; set cacheExpiry, or bypassExtensionCache to get past the extension's cache",
     )
-  return value as (error: unknown) => RefreshOnAnswer | PromiseLike<RefreshOnAnswer>
+  return value as RefreshOn
 }

@@ -1,9 +1,10 @@
 import { type CacheSlot, expiresAt, type ProducedValue, type ValueStore, valueStore } from './cache.js'
 import type { ExtensionClient, Fetched } from './client/extension-client.js'
 import { requestPath, type SourceRef } from './client/source-ref.js'
+import { invocationDeadline } from './deadline.js'
 import { ExtensionSecretsError, type ExtensionSecretsErrorCode } from './errors.js'
 import type { CacheState } from './events.js'
-import { isBypassable } from './freshness.js'
+import { createInvalidations } from './invalidations.js'
 import { fetchKey, type KeyFetch, keyLabel } from './key-fetch.js'
 import type { ResolvedOptions } from './options.js'
 
@@ -50,26 +51,13 @@ const keyFields = (entry: ResolvedOptions['entries'][number]) => ({
 
 /**
  * Loads every `fetchData` value for one invocation: cached values when still fresh, and otherwise one
- * request per distinct source, all in parallel. `deadline` is a `performance.now()` time or undefined.
+ * request per distinct source, all in parallel, within the invocation's deadline (a `performance.now()`
+ * time, or undefined without a Lambda context).
  * Also keeps what `invalidate()` asked for: which keys to fetch again, and past the extension's cache.
  */
 export const createLoader = (options: ResolvedOptions, client: ExtensionClient) => {
-  const { entries, cacheExpiry, cacheKey, emit, staleIfError, bypassExtensionCache } = options
-  /** Keys invalidated since their last fetch began: reported as such by the next event. */
-  const invalidated = new Set<number>()
-  /** `versionStage`: keys asked for with an explicit AWSCURRENT from their first invalidation on. */
-  const explicitStage = new Set<number>()
-  /** `refreshNow`: keys whose next successful fetch must bypass the agent's cache. */
-  const refreshNow = new Set<number>()
-  /** Invalidations per key, so a fetch that began before the latest one does not clear its bypass. */
-  const generations = new Array<number>(entries.length).fill(0)
-
-  const refOf = (index: number): SourceRef => {
-    const ref = entries[index]!.ref
-    if (explicitStage.has(index)) return { ...ref, versionStage: 'AWSCURRENT' } as SourceRef
-    if (refreshNow.has(index)) return { ...ref, refreshNow: true } as SourceRef
-    return ref
-  }
+  const { entries, cacheExpiry, cacheKey, emit, staleIfError, bypassExtensionCache, deadlineMargin } = options
+  const invalidations = createInvalidations(entries, bypassExtensionCache)
 
   /** One request per distinct source and invocation, whichever keys ask for it. */
   const requester = (deadline: number | undefined) => {
@@ -88,15 +76,9 @@ export const createLoader = (options: ResolvedOptions, client: ExtensionClient) 
   /** Starts the fetch of one key, in the cache when there is one, so concurrent invocations share it. */
   const startFetch = (index: number, { request, store }: Round): Promise<KeyFetch> => {
     const entry = entries[index]!
-    const bypassing = refreshNow.has(index)
-    const generation = generations[index]
-    invalidated.delete(index)
-    const promise = fetchKey(entry, refOf(index), request)
-    if (bypassing) {
-      promise.then(() => {
-        if (generations[index] === generation) refreshNow.delete(index)
-      }, noop)
-    }
+    const { ref, succeeded } = invalidations.begin(index)
+    const promise = fetchKey(entry, ref, request)
+    if (succeeded !== undefined) promise.then(succeeded, noop)
     if (store === undefined) return promise
     let slot = store.get(entry.cacheId)
     if (slot === undefined) {
@@ -240,7 +222,11 @@ export const createLoader = (options: ResolvedOptions, client: ExtensionClient) 
     )
   }
 
-  const load = (deadline: number | undefined): LoadedValues | Promise<LoadedValues> => {
+  /**
+   * `context` is the handler's: its remaining time sets the deadline, read only when something is to
+   * be fetched (a cache hit asks for no time).
+   */
+  const load = (context: unknown): LoadedValues | Promise<LoadedValues> => {
     const store = cacheExpiry === 0 ? undefined : valueStore(cacheKey)
     const now = Date.now()
     const values: ProducedValue[] = new Array(entries.length)
@@ -266,7 +252,7 @@ export const createLoader = (options: ResolvedOptions, client: ExtensionClient) 
     }
     // The common warm path: every key cached and fresh, no promise made.
     if (pending === undefined) return values
-    return loadPending(values, pending, store, deadline)
+    return loadPending(values, pending, store, invocationDeadline(context, deadlineMargin))
   }
 
   const loadPending = async (
@@ -282,7 +268,7 @@ export const createLoader = (options: ResolvedOptions, client: ExtensionClient) 
       let state: CacheState
       // A fetch in flight started after any invalidation (which drops the slot): joining it is right.
       if (slot?.inFlight !== undefined) state = 'shared'
-      else if (invalidated.has(index)) state = 'invalidated'
+      else if (invalidations.isPending(index)) state = 'invalidated'
       else if (store === undefined) state = 'off'
       else if (slot?.value !== undefined) state = 'expired'
       else state = 'miss'
@@ -319,11 +305,7 @@ export const createLoader = (options: ResolvedOptions, client: ExtensionClient) 
         slot.value = undefined
         store!.delete(id)
       }
-      invalidated.add(index)
-      generations[index]!++
-      if (bypassExtensionCache === undefined || !isBypassable(entries[index]!.ref)) continue
-      if (bypassExtensionCache === 'versionStage') explicitStage.add(index)
-      else refreshNow.add(index)
+      invalidations.mark(index)
     }
   }
 

@@ -2,11 +2,10 @@ import type { MiddlewareObj } from '@middy/core'
 import type { Context as LambdaContext } from 'aws-lambda'
 import { describe, fail } from './checks.js'
 import { createExtensionClient } from './client/extension-client.js'
-import { invocationDeadline } from './deadline.js'
 import { ExtensionSecretsError } from './errors.js'
-import type { RefreshOnAnswer } from './freshness.js'
 import { createLoader, type LoadedValues } from './loader.js'
 import { type ExtensionSecretsOptions, resolveOptions } from './options.js'
+import { runRefreshOn } from './refresh-on.js'
 import type { NoExtraKeys, ValuesOf } from './sources.js'
 
 /** The values by key, as `request.internal` holds them. */
@@ -47,7 +46,7 @@ export function extensionSecrets<const O extends ExtensionSecretsOptions>(
   options: O & NoExtraKeys<O, ExtensionSecretsOptions>,
 ): ExtensionSecretsMiddleware<O> {
   const resolved = resolveOptions(options)
-  const { entries, setToContext, hideSecrets, deadlineMargin, emit, refreshOn } = resolved
+  const { entries, setToContext, hideSecrets, emit, refreshOn } = resolved
   const client = createExtensionClient({
     host: resolved.host,
     port: resolved.port,
@@ -57,6 +56,7 @@ export function extensionSecrets<const O extends ExtensionSecretsOptions>(
   })
   const loader = createLoader(resolved, client)
   const keys = entries.map((entry) => entry.key)
+  const allKeys = keys.map((_, index) => index)
   // One descriptor per key, refilled for each invocation: defineProperty reads it at once, so reusing it
   // saves an allocation per hidden value on every invocation.
   const hidden = entries.map(() => ({
@@ -91,7 +91,7 @@ export function extensionSecrets<const O extends ExtensionSecretsOptions>(
   // A long, unique name: Middy's plugin hooks receive it. Not `async`: when every value is cached, the
   // hook finishes without making a promise.
   const extensionSecretsMiddlewareBefore = (request: Request): undefined | Promise<undefined> => {
-    const loaded = loader.load(invocationDeadline(request.context, deadlineMargin))
+    const loaded = loader.load(request.context)
     if (loaded instanceof Promise) return loaded.then((values) => assign(request, values))
     return assign(request, loaded)
   }
@@ -104,10 +104,7 @@ export function extensionSecrets<const O extends ExtensionSecretsOptions>(
   const middleware: Record<string, unknown> = {
     before: extensionSecretsMiddlewareBefore,
     invalidate: (selected?: readonly string[]) => {
-      invalidate(
-        selected === undefined ? keys.map((_, index) => index) : indexesOf(keys, selected),
-        'invalidate',
-      )
+      invalidate(selected === undefined ? allKeys : indexesOf(keys, selected), 'invalidate')
     },
   }
   if (refreshOn !== undefined) {
@@ -146,64 +143,3 @@ const indexesOf = (keys: readonly string[], selected: unknown): number[] => {
     return index
   })
 }
-
-/**
- * The keys a `refreshOn` answer asks to drop. An answer naming an unknown key, or not an answer at all,
- * drops every key (one extra fetch is the cost of being wrong that way; a stale credential is the cost
- * the other way), and a warning says why.
- */
-const answerIndexes = (keys: readonly string[], answer: unknown): number[] => {
-  const all = keys.map((_, index) => index)
-  if (answer === true) return all
-  if (answer === false || answer === undefined || answer === null) return []
-  if (!Array.isArray(answer)) {
-    warn(`refreshOn returned ${describe(answer)}, not a boolean or a key list; every key is refreshed`)
-    return all
-  }
-  const indexes = answer.map((key) => (typeof key === 'string' ? keys.indexOf(key) : -1))
-  if (indexes.includes(-1)) {
-    warn(`refreshOn named a key that is not in fetchData (keys: ${keys.join(', ')}); every key is refreshed`)
-    return all
-  }
-  return indexes
-}
-
-const refreshOnFailed = (keys: readonly string[], failure: unknown): number[] => {
-  warn(
-    `refreshOn threw (${failure instanceof Error ? failure.name : typeof failure}); every key is refreshed`,
-  )
-  return keys.map((_, index) => index)
-}
-
-/** Runs `refreshOn` (which may be async) and applies its answer; never throws, never rejects. */
-const runRefreshOn = (
-  keys: readonly string[],
-  refreshOn: (error: unknown) => RefreshOnAnswer | PromiseLike<RefreshOnAnswer>,
-  error: unknown,
-  apply: (indexes: number[]) => void,
-): undefined | Promise<undefined> => {
-  let answer: unknown
-  try {
-    answer = refreshOn(error)
-  } catch (failure) {
-    apply(refreshOnFailed(keys, failure))
-    return undefined
-  }
-  if (typeof (answer as PromiseLike<unknown> | null)?.then !== 'function') {
-    apply(answerIndexes(keys, answer))
-    return undefined
-  }
-  return Promise.resolve(answer).then(
-    (settled) => {
-      apply(answerIndexes(keys, settled))
-      return undefined
-    },
-    (failure: unknown) => {
-      apply(refreshOnFailed(keys, failure))
-      return undefined
-    },
-  )
-}
-
-const warn = (message: string) =>
-  process.emitWarning(`middy-extension-secrets: ${message}`, { code: 'MIDDY_EXTENSION_SECRETS_REFRESH_ON' })

@@ -16,7 +16,7 @@ import { createEmit, type Emit, type EventHook } from './events.js'
 import { type ResolvedEntry, resolveEntry } from './fetch-data.js'
 import {
   type BypassExtensionCache,
-  type RefreshOnAnswer,
+  type RefreshOn,
   type ResolvedStaleIfError,
   resolveBypass,
   resolveRefreshOn,
@@ -55,7 +55,7 @@ export interface ExtensionSecretsOptions {
   /** Serve the last good value when a refresh fails with a transient error, within a bound. Needs `cacheExpiry`. */
   staleIfError?: StaleIfErrorOptions
   /** Called with the handler's error: drop all cached values (`true`) or those of the listed keys. May be async. */
-  refreshOn?: (error: unknown) => RefreshOnAnswer | PromiseLike<RefreshOnAnswer>
+  refreshOn?: RefreshOn
   /** After `invalidate()` / `refreshOn`, how to get past the extension's own cache. Default: not at all. */
   bypassExtensionCache?: BypassExtensionCache
 }
@@ -74,7 +74,7 @@ export interface ResolvedOptions {
   token: string | undefined
   emit: Emit | undefined
   staleIfError: ResolvedStaleIfError | undefined
-  refreshOn: ((error: unknown) => RefreshOnAnswer | PromiseLike<RefreshOnAnswer>) | undefined
+  refreshOn: RefreshOn | undefined
   bypassExtensionCache: BypassExtensionCache | undefined
 }
 
