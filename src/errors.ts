@@ -1,7 +1,8 @@
 /**
- * Every failure this package reports is an `ExtensionSecretsError` with a `code` from this union.
- * Messages and properties are built only from names, codes, statuses and the extension's own error
- * bodies: never from a fetched value or the session token.
+ * Every failure in an invocation is an `ExtensionSecretsError` with a `code` from this union; what each
+ * code means and how to fix it is in docs/errors.md, under the code. Messages and properties are built
+ * from names, codes, statuses and a short excerpt of the extension's error body: never from a value,
+ * never from the session token.
  */
 export type ExtensionSecretsErrorCode =
   | 'EXTENSION_UNREACHABLE'
@@ -15,62 +16,62 @@ export type ExtensionSecretsErrorCode =
   | 'VALIDATION_ERROR'
   | 'FETCH_FAILED'
 
-export type SourceService = 'parameter' | 'secret'
-
 export interface ExtensionSecretsErrorDetails {
   /** The `fetchData` key the value was meant for. */
   key?: string
-  /** Where the value comes from: Parameter Store (`parameter`) or Secrets Manager (`secret`). */
-  source?: SourceService
+  /** Parameter Store (`parameter`) or Secrets Manager (`secret`). */
+  source?: 'parameter' | 'secret'
   /** The parameter name or secret id, as configured. */
-  name?: string
-  /** HTTP requests sent for this value (0 when none could be sent). */
+  sourceName?: string
+  /** HTTP requests sent for the value (0 when none could be sent). */
   attempts?: number
-  /** Milliseconds spent fetching, retries and backoff included. */
+  /** Milliseconds spent, retries and backoff included. */
   elapsedMs?: number
-  /** Status of the extension's last answer, only when it was not 200. */
+  /** Status of the extension's last answer, when it was not 200. */
   status?: number
-  /** Text body of the extension's last answer, only when it was not 200 (capped). */
+  /** The extension's last error body, when it was not 200: at most 200 characters, token removed. */
   body?: string
-  /** Per-key errors of a `FETCH_FAILED` error. */
+  /** `FETCH_FAILED`: one error per failed key, in `fetchData` order. */
   errors?: ExtensionSecretsError[]
   cause?: unknown
 }
 
-const messagePrefix = 'middy-extension-secrets: '
+const prefix = 'middy-extension-secrets: '
 
 export class ExtensionSecretsError extends Error {
   override readonly name = 'ExtensionSecretsError'
   readonly code: ExtensionSecretsErrorCode
-  readonly key?: string
-  readonly source?: SourceService
-  readonly sourceName?: string
-  readonly attempts?: number
-  readonly elapsedMs?: number
-  readonly status?: number
-  readonly body?: string
-  readonly errors?: ExtensionSecretsError[]
+  declare readonly key?: string
+  declare readonly source?: 'parameter' | 'secret'
+  declare readonly sourceName?: string
+  declare readonly attempts?: number
+  declare readonly elapsedMs?: number
+  declare readonly status?: number
+  declare readonly body?: string
+  declare readonly errors?: ExtensionSecretsError[]
 
   constructor(code: ExtensionSecretsErrorCode, message: string, details: ExtensionSecretsErrorDetails = {}) {
-    super(messagePrefix + message, details.cause === undefined ? undefined : { cause: details.cause })
+    const { cause, ...known } = details
+    super(prefix + message, cause === undefined ? undefined : { cause })
     this.code = code
-    // Only defined properties are set, so `util.inspect(error)` shows what is known and nothing else.
-    if (details.key !== undefined) this.key = details.key
-    if (details.source !== undefined) this.source = details.source
-    if (details.name !== undefined) this.sourceName = details.name
-    if (details.attempts !== undefined) this.attempts = details.attempts
-    if (details.elapsedMs !== undefined) this.elapsedMs = details.elapsedMs
-    if (details.status !== undefined) this.status = details.status
-    if (details.body !== undefined) this.body = details.body
-    if (details.errors !== undefined) this.errors = details.errors
+    // Only what is known is set, so `util.inspect(error)` shows nothing empty.
+    for (const [name, value] of Object.entries(known))
+      if (value !== undefined) Object.assign(this, { [name]: value })
   }
 
-  /** The message without the package prefix, for composing lists of failures. */
+  /** The message without the package prefix, for lists of failures. */
   get reason(): string {
-    return this.message.startsWith(messagePrefix) ? this.message.slice(messagePrefix.length) : this.message
+    return this.message.slice(prefix.length)
   }
 }
 
-/** Describes a source for messages: `secret "prod/db"`. */
-export const describeSource = (source: SourceService, name: string): string =>
-  `${source} ${JSON.stringify(name)}`
+/**
+ * Failures a stale value may stand in for (`staleIfError`'s default): the extension could not be reached,
+ * was not ready, did not answer in time, or answered 429/5xx to the end. Not the layer's generic 400: it
+ * also means revoked access or a deleted secret, which an old value must not hide.
+ */
+export const isTransientError = (error: ExtensionSecretsError): boolean =>
+  error.code === 'EXTENSION_UNREACHABLE' ||
+  error.code === 'EXTENSION_NOT_READY' ||
+  error.code === 'TIMEOUT' ||
+  (error.code === 'UPSTREAM_ERROR' && (error.status === 429 || (error.status ?? 0) >= 500))

@@ -1,12 +1,11 @@
 import type { MiddlewareObj } from '@middy/core'
 import type { Context as LambdaContext } from 'aws-lambda'
 import { describe, fail } from './checks.js'
-import { createExtensionClient } from './client/extension-client.js'
-import { ExtensionSecretsError } from './errors.js'
-import { createLoader, type LoadedValues } from './loader.js'
-import { type ExtensionSecretsOptions, resolveOptions } from './options.js'
-import { runRefreshOn } from './refresh-on.js'
-import type { NoExtraKeys, ValuesOf } from './sources.js'
+import type { ValuesOf } from './entries.js'
+import { createEmit } from './events.js'
+import type { Connection } from './extension.js'
+import { createLoad, type Loaded, type Slot } from './load.js'
+import { defaults, type ExtensionSecretsOptions, parsePort, resolveOptions } from './options.js'
 
 /** The values by key, as `request.internal` holds them. */
 export type InternalFor<O extends ExtensionSecretsOptions> = ValuesOf<O['fetchData']>
@@ -21,7 +20,7 @@ export type ContextFor<O extends ExtensionSecretsOptions> = O extends { setToCon
         LambdaContext & Partial<InternalFor<O>>
       : LambdaContext & InternalFor<O>
 
-/** What `extensionSecrets()` returns: the Middy middleware, and a way to drop cached values. */
+/** What `extensionSecrets()` returns: the Middy middleware, a way to drop cached values, its `fetchData`. */
 export type ExtensionSecretsMiddleware<O extends ExtensionSecretsOptions> = MiddlewareObj<
   unknown,
   any,
@@ -30,116 +29,131 @@ export type ExtensionSecretsMiddleware<O extends ExtensionSecretsOptions> = Midd
   InternalFor<O>
 > & {
   /**
-   * Drops the cached values of these `fetchData` keys (all when omitted), so the next invocation fetches
-   * them from the extension (past its cache too, with `bypassExtensionCache`). Throws a `TypeError` for
-   * a key that is not in `fetchData`.
+   * Drops the cached values of these keys (all when omitted): the next invocation fetches them again.
+   * With `{ refreshNow: true }`, that fetch of a secret also skips the AWS Secrets Manager Agent's cache
+   * (the Lambda layer has no such switch). Throws a `TypeError` for a key not in `fetchData`.
    */
-  invalidate(keys?: readonly (keyof O['fetchData'] & string)[]): void
+  invalidate(keys?: readonly (keyof O['fetchData'] & string)[], options?: { refreshNow?: boolean }): void
+  /** The `fetchData` it was made with, for deployment helpers that derive permissions from it. */
+  readonly fetchData: O['fetchData']
 }
+
+/** Keys sanitized by `@middy/util`'s cache: this package's stores live under their own prefix. */
+const storeName = (cacheKey: string) => `middy-extension-secrets:${cacheKey}`
+
+type Util = typeof import('@middy/util')
 
 /**
  * Middy middleware: before the handler, fetches every `fetchData` value from the AWS Parameters and
- * Secrets Lambda Extension (never during INIT), and puts them on `request.internal` and the context.
- * Throws a `TypeError` here, at creation, for any bad option.
+ * Secrets Lambda Extension (never during INIT) and puts them on `request.internal` and the context.
+ * Throws a `TypeError` at creation for any bad option.
  */
 export function extensionSecrets<const O extends ExtensionSecretsOptions>(
-  options: O & NoExtraKeys<O, ExtensionSecretsOptions>,
+  options: O,
 ): ExtensionSecretsMiddleware<O> {
   const resolved = resolveOptions(options)
-  const { entries, setToContext, hideSecrets, emit, refreshOn } = resolved
-  const client = createExtensionClient({
-    host: resolved.host,
-    port: resolved.port,
-    token: resolved.token,
-    requestTimeout: resolved.requestTimeout,
-    retry: resolved.retry,
-  })
-  const loader = createLoader(resolved, client)
+  const { entries, setToContext, hideSecrets, cacheKey } = resolved
   const keys = entries.map((entry) => entry.key)
-  const allKeys = keys.map((_, index) => index)
-  // One descriptor per key, refilled for each invocation: defineProperty reads it at once, so reusing it
-  // saves an allocation per hidden value on every invocation.
-  const hidden = entries.map(() => ({
+  const emit = createEmit(resolved.onEvent)
+
+  // The port is read at each request, as the token is: a test may set the variable after importing.
+  let lastPortText: string | undefined
+  let portFromEnvironment = defaults.port
+  const connection = (): Connection => {
+    let portFrom = 'the `port` option'
+    let port = resolved.port
+    if (port === undefined) {
+      const text = process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT
+      if (text !== lastPortText) {
+        portFromEnvironment = text ? parsePort(text, 'PARAMETERS_SECRETS_EXTENSION_HTTP_PORT') : defaults.port
+        lastPortText = text
+      }
+      port = portFromEnvironment
+      portFrom = text ? 'PARAMETERS_SECRETS_EXTENSION_HTTP_PORT' : 'the default, 2773'
+    }
+    return {
+      host: resolved.host,
+      port,
+      portFrom,
+      token: resolved.token ?? process.env.AWS_SESSION_TOKEN,
+      requestTimeout: resolved.requestTimeout,
+      retry: resolved.retry,
+    }
+  }
+
+  // `@middy/util` holds the cache, so its `clearCache()` empties this package's stores too. It is loaded
+  // only when caching is on: a handler that asks every invocation never pays for it.
+  let util: Util | undefined
+  const utilLoaded =
+    resolved.cacheExpiry === 0 ? undefined : import('@middy/util').then((module) => (util = module))
+  // Registered with cacheExpiry -1, which sets no refresh timer: freshness is checked per key.
+  const storeOf = () =>
+    ((util!.getCache(storeName(cacheKey)) as { value?: Map<string, Slot> }).value ??
+      util!.processCache({ cacheKey: storeName(cacheKey), cacheExpiry: -1 }, () => new Map()).value) as Map<
+      string,
+      Slot
+    >
+  const { load, invalidate } = createLoad({ ...resolved, onEvent: emit }, connection, utilLoaded && storeOf)
+
+  // One descriptor per key, refilled per invocation: defineProperty reads it at once.
+  const hidden = keys.map(() => ({
     value: undefined as unknown,
     enumerable: false,
     writable: true,
     configurable: true,
   }))
-
-  const assign = (request: Request, values: LoadedValues): undefined => {
-    const { context, internal } = request
-    for (let index = 0; index < entries.length; index++) {
-      const key = entries[index]!.key
-      const { value, sensitive } = values[index]!
-      internal[key] = value
+  const assign = (
+    request: { context: object; internal: Record<string, unknown> },
+    values: (Loaded | undefined)[],
+  ): undefined => {
+    for (let index = 0; index < keys.length; index++) {
+      const key = keys[index]!
+      const loaded = values[index]
+      request.internal[key] = loaded?.value
       if (!setToContext) continue
-      if (hideSecrets && sensitive) {
-        // Non-enumerable: `context.db` reads normally, but JSON.stringify, util.inspect and loggers that
-        // serialize the context skip it.
-        const descriptor = hidden[index]!
-        descriptor.value = value
-        Object.defineProperty(context, key, descriptor)
-        descriptor.value = undefined
-      } else {
-        ;(context as Record<string, unknown>)[key] = value
-      }
+      if (hideSecrets && loaded?.sensitive) {
+        // Non-enumerable: `context.db` reads as usual, but JSON.stringify, util.inspect and loggers skip it.
+        hidden[index]!.value = loaded.value
+        Object.defineProperty(request.context, key, hidden[index]!)
+        hidden[index]!.value = undefined
+      } else (request.context as Record<string, unknown>)[key] = loaded?.value
     }
     // Any other return value would end the chain and become the response.
     return undefined
   }
 
-  // A long, unique name: Middy's plugin hooks receive it. Not `async`: when every value is cached, the
-  // hook finishes without making a promise.
-  const extensionSecretsMiddlewareBefore = (request: Request): undefined | Promise<undefined> => {
-    const loaded = loader.load(request.context)
-    if (loaded instanceof Promise) return loaded.then((values) => assign(request, values))
-    return assign(request, loaded)
+  // A long, unique name: Middy's plugin hooks receive it. Not `async`: a warm invocation with every value
+  // cached makes no promise.
+  const extensionSecretsMiddlewareBefore = (request: {
+    context: object
+    internal: Record<string, unknown>
+  }): undefined | Promise<undefined> => {
+    if (util === undefined && utilLoaded !== undefined)
+      return utilLoaded.then(() => extensionSecretsMiddlewareBefore(request))
+    const loaded = load(request.context)
+    return loaded instanceof Promise
+      ? loaded.then((values) => assign(request, values))
+      : assign(request, loaded)
   }
 
-  const invalidate = (indexes: number[], trigger: 'invalidate' | 'refreshOn') => {
-    loader.invalidate(indexes)
-    emit?.({ type: 'invalidated', keys: indexes.map((index) => keys[index]!), trigger })
-  }
-
-  const middleware: Record<string, unknown> = {
+  return {
     before: extensionSecretsMiddlewareBefore,
-    invalidate: (selected?: readonly string[]) => {
-      invalidate(selected === undefined ? allKeys : indexesOf(keys, selected), 'invalidate')
-    },
-  }
-  if (refreshOn !== undefined) {
-    // Never throws and returns undefined: a throw here would replace the handler's error, and a value
-    // would become the response.
-    const extensionSecretsMiddlewareOnError = (request: {
-      error?: unknown
-    }): undefined | Promise<undefined> => {
-      const error = request.error
-      // This package's own failures leave nothing cached to drop.
-      if (error instanceof ExtensionSecretsError) return undefined
-      return runRefreshOn(keys, refreshOn, error, (indexes) => {
-        if (indexes.length > 0) invalidate(indexes, 'refreshOn')
+    fetchData: options.fetchData,
+    invalidate: (selected?: readonly string[], how?: { refreshNow?: boolean }) => {
+      if (selected !== undefined && !Array.isArray(selected))
+        fail('invalidate(keys)', `must be an array of fetchData keys, got ${describe(selected)}`)
+      const indexes = (selected ?? keys).map((key) => {
+        const index = keys.indexOf(key)
+        if (index === -1)
+          fail('invalidate(keys)', `names ${describe(key)}, not a fetchData key (${keys.join(', ')})`)
+        return index
       })
-    }
-    middleware.onError = extensionSecretsMiddlewareOnError
-  }
-  return middleware as unknown as ExtensionSecretsMiddleware<O>
+      invalidate(indexes, how?.refreshNow === true)
+    },
+  } as unknown as ExtensionSecretsMiddleware<O>
 }
 
-interface Request {
-  context: object
-  internal: Record<string, unknown>
-}
-
-const indexesOf = (keys: readonly string[], selected: unknown): number[] => {
-  if (!Array.isArray(selected))
-    fail('invalidate(keys)', `must be an array of fetchData keys, got ${describe(selected)}`)
-  return (selected as unknown[]).map((key) => {
-    const index = typeof key === 'string' ? keys.indexOf(key) : -1
-    if (index === -1)
-      fail(
-        'invalidate(keys)',
-        `names ${describe(key)}, which is not a fetchData key; keys: ${keys.join(', ')}`,
-      )
-    return index
-  })
+/** Checks options as `extensionSecrets` does, without making a middleware. Throws a `TypeError`. */
+export const extensionSecretsValidateOptions = (options: unknown): void => {
+  resolveOptions(options)
 }

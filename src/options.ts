@@ -1,252 +1,284 @@
+import type { Options as PRetryOptions } from 'p-retry'
 import {
   checkBoolean,
+  checkFunction,
   checkInteger,
-  checkKnownKeys,
-  checkNumber,
+  checkKeys,
   checkText,
   describe,
   fail,
-  isLoopback,
   isPlainObject,
-  maxTimerMs,
 } from './checks.js'
-import { isValidHeaderValue } from './client/http.js'
-import { defaultRetry, type RetryOptions } from './client/retry-policy.js'
-import { createEmit, type Emit, type EventHook } from './events.js'
-import { type ResolvedEntry, resolveEntry } from './fetch-data.js'
-import {
-  type BypassExtensionCache,
-  type RefreshOn,
-  type ResolvedStaleIfError,
-  resolveBypass,
-  resolveRefreshOn,
-  resolveStaleIfError,
-  type StaleIfErrorOptions,
-} from './freshness.js'
-import type { FetchEntry } from './sources.js'
+import type { FetchEntry } from './entries.js'
+import type { ExtensionSecretsError } from './errors.js'
+import type { EventHook } from './events.js'
+import { requestPath, type Source } from './extension.js'
+import { isLoopbackAddress } from './loopback.js'
+import type { StandardSchemaV1 } from './standard-schema.js'
+import type { ParseMode, Recipe } from './value.js'
 
-export type { ResolvedEntry } from './fetch-data.js'
+/** p-retry's own options for the wait while the extension is not ready; p-retry validates them. */
+export type RetryOptions = Pick<
+  PRetryOptions,
+  'retries' | 'factor' | 'minTimeout' | 'maxTimeout' | 'randomize' | 'maxRetryTime'
+>
 
 export interface ExtensionSecretsOptions {
   /** What to fetch: context key → `parameter(...)` / `secret(...)` (or the same plain object). */
   fetchData: Record<string, FetchEntry>
   /** Also set the values on the handler's `context` (they always go to `request.internal`). Default `true`. */
   setToContext?: boolean
-  /** Define secret and SecureString values on `context` as non-enumerable. Default `true`. */
+  /** Secrets and SecureStrings are non-enumerable on `context`, so loggers skip them. Default `true`. */
   hideSecrets?: boolean
-  /** Cache entry name in `@middy/util`'s cache. Default: derived from `fetchData`, host and port. */
+  /** Name of this package's store in `@middy/util`'s cache. Default `'default'`. */
   cacheKey?: string
-  /** `0` ask the extension every invocation (default); `-1` forever; ms; above 86,400,000 an absolute Unix-ms time. */
+  /** `0` ask every invocation (default); `-1` forever; ms; above 86,400,000 an absolute Unix-ms time. */
   cacheExpiry?: number
+  /** Serve the last good value when a refresh fails with a transient error, up to `maxStale` ms old. */
+  staleIfError?: StaleIfError
   /** Time allowed for one HTTP attempt (ms). Default 5,000. */
   requestTimeout?: number
-  /** Readiness retries, in p-retry's own names. */
-  retry?: Partial<RetryOptions>
+  /** p-retry's options for the wait while the extension is not ready. */
+  retry?: RetryOptions
   /** Time kept free before the function's timeout (ms). Default 250. */
   deadlineMargin?: number
-  /** Extension port. Default `PARAMETERS_SECRETS_EXTENSION_HTTP_PORT`, else 2773. */
+  /** Extension port. Default `PARAMETERS_SECRETS_EXTENSION_HTTP_PORT` (read at each request), else 2773. */
   port?: number
-  /** Loopback address of the extension. Default `127.0.0.1`. */
+  /** Loopback address of the extension: an IP literal. Default `127.0.0.1`. */
   host?: string
-  /** Session token. Default `AWS_SESSION_TOKEN`, read when a request is made. */
+  /** Session token. Default `AWS_SESSION_TOKEN`, read at each request. */
   token?: string
-  /** Observes what the middleware does, per key: never a value or the token. A throw is ignored. */
+  /** Sees what the middleware does, per key: never a value or the token. A throw is ignored. */
   onEvent?: EventHook
-  /** Serve the last good value when a refresh fails with a transient error, within a bound. Needs `cacheExpiry`. */
-  staleIfError?: StaleIfErrorOptions
-  /** Called with the handler's error: drop all cached values (`true`) or those of the listed keys. May be async. */
-  refreshOn?: RefreshOn
-  /** After `invalidate()` / `refreshOn`, how to get past the extension's own cache. Default: not at all. */
-  bypassExtensionCache?: BypassExtensionCache
 }
 
-export interface ResolvedOptions {
-  entries: ResolvedEntry[]
-  setToContext: boolean
-  hideSecrets: boolean
-  cacheKey: string
-  cacheExpiry: number
-  requestTimeout: number
-  retry: RetryOptions
-  deadlineMargin: number
-  port: number
-  host: string
-  token: string | undefined
-  emit: Emit | undefined
-  staleIfError: ResolvedStaleIfError | undefined
-  refreshOn: RefreshOn | undefined
-  bypassExtensionCache: BypassExtensionCache | undefined
+export interface StaleIfError {
+  /** The oldest value ever served, in ms from its arrival. Above a duration `cacheExpiry`. */
+  maxStale: number
+  /** Which failures a stale value may hide; may be async (awaited within the deadline). Default `isTransientError`. */
+  when?: (error: ExtensionSecretsError) => boolean | PromiseLike<boolean>
 }
 
-/** See docs/decisions/0001-defaults.md. */
-export const defaults = Object.freeze({
+/** One `fetchData` entry after validation. */
+export interface Entry {
+  key: string
+  source: Source
+  /** The request path without any cache bypass. */
+  path: string
+  recipe: Recipe
+  optional: boolean
+}
+
+/** See docs/decisions/0001-defaults.md and 0002-retry-budget.md. */
+export const defaults = {
   setToContext: true,
   hideSecrets: true,
+  cacheKey: 'default',
   cacheExpiry: 0,
   requestTimeout: 5_000,
   deadlineMargin: 250,
   host: '127.0.0.1',
   port: 2773,
-})
-
-const optionKeys = [
-  'fetchData',
-  'setToContext',
-  'hideSecrets',
-  'cacheKey',
-  'cacheExpiry',
-  'requestTimeout',
-  'retry',
-  'deadlineMargin',
-  'port',
-  'host',
-  'token',
-  'onEvent',
-  'staleIfError',
-  'refreshOn',
-  'bypassExtensionCache',
-] as const
-// maxRetryTime and minTimeout are at least 1 ms: a zero budget would never send a request, and a zero
-// backoff would flood the extension while it starts.
-const resolveRetry = (value: unknown): RetryOptions => {
-  if (value === undefined) return { ...defaultRetry }
-  if (!isPlainObject(value)) fail('retry', 'must be an object')
-  const input = value as Record<string, unknown>
-  checkKnownKeys(input, Object.keys(defaultRetry), 'retry')
-  const minTimeout =
-    input.minTimeout === undefined
-      ? defaultRetry.minTimeout
-      : checkNumber(input.minTimeout, 'retry.minTimeout', 1, maxTimerMs)
-  const retry: RetryOptions = {
-    maxRetryTime:
-      input.maxRetryTime === undefined
-        ? defaultRetry.maxRetryTime
-        : checkNumber(input.maxRetryTime, 'retry.maxRetryTime', 1, maxTimerMs),
-    minTimeout,
-    // Left out, the cap follows a larger minTimeout rather than rejecting it: only a cap the user chose
-    // below their own minTimeout is a contradiction.
-    maxTimeout:
-      input.maxTimeout === undefined
-        ? Math.max(defaultRetry.maxTimeout, minTimeout)
-        : checkNumber(input.maxTimeout, 'retry.maxTimeout', 0, maxTimerMs),
-    factor: input.factor === undefined ? defaultRetry.factor : checkNumber(input.factor, 'retry.factor', 1),
-    randomize:
-      input.randomize === undefined
-        ? defaultRetry.randomize
-        : checkBoolean(input.randomize, 'retry.randomize'),
-  }
-  if (retry.maxTimeout < retry.minTimeout) fail('retry.maxTimeout', 'must be ≥ retry.minTimeout')
-  return retry
+  retry: {
+    retries: Number.POSITIVE_INFINITY,
+    minTimeout: 5,
+    maxTimeout: 8,
+    factor: 2,
+    randomize: true,
+    maxRetryTime: 10_000,
+  },
 }
 
-const portFromEnvironment = (): number => {
-  const text = process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT
-  if (text === undefined || text === '') return defaults.port
-  const port = Number(text)
-  if (!Number.isInteger(port) || port < 1 || port > 65_535) {
+const optionKeys = Object.keys({ fetchData: 0, ...defaults, staleIfError: 0, token: 0, onEvent: 0 })
+const retryKeys = Object.keys(defaults.retry)
+const parameterKeys = ['parameter', 'version', 'label', 'decrypt', 'parse', 'field', 'schema', 'optional']
+const secretKeys = ['secret', 'versionId', 'versionStage', 'parse', 'field', 'schema', 'optional']
+/** Middy's convention: above 24 h, `cacheExpiry` is an absolute Unix-ms time. */
+export const absoluteAfter = 86_400_000
+
+// Keys land on the Lambda context as they are: none may replace what Lambda, Middy 7's durable context
+// or every object already has there.
+const reserved = new Set([
+  ...Object.getOwnPropertyNames(Object.prototype),
+  ...'__proto__ prototype callbackWaitsForEmptyEventLoop functionName functionVersion invokedFunctionArn memoryLimitInMB awsRequestId logGroupName logStreamName identity clientContext tenantId getRemainingTimeInMillis done fail succeed lambdaContext executionContext durableExecutionArn step wait waitForCallback waitForCondition createCallback invoke parallel map runInChildContext promise logger configureLogger'.split(
+    ' ',
+  ),
+])
+const identifier = /^[\p{ID_Start}$_][\p{ID_Continue}$\u200C\u200D]*$/u
+
+const resolveEntry = (key: string, input: unknown): Entry => {
+  const path = `fetchData.${key}`
+  if (!identifier.test(key))
+    fail(path, 'is not a JavaScript identifier; keys are used as they are on the context')
+  if (reserved.has(key))
     fail(
-      'PARAMETERS_SECRETS_EXTENSION_HTTP_PORT',
-      `must be an integer from 1 to 65535, got ${describe(text)}`,
+      path,
+      'would replace a member of the Lambda context, of Middy 7’s durable context or of every object',
     )
+  if (!isPlainObject(input)) fail(path, 'must be an object made by parameter(...) or secret(...)')
+  const entry = input as Record<string, unknown>
+  const isParameter = Object.hasOwn(entry, 'parameter')
+  if (isParameter === Object.hasOwn(entry, 'secret'))
+    fail(path, 'must have exactly one of `parameter` and `secret`')
+  checkKeys(entry, isParameter ? parameterKeys : secretKeys, `${path}.`)
+  const check = <T>(name: string, checker: (value: unknown, at: string) => T): T | undefined =>
+    entry[name] === undefined ? undefined : checker(entry[name], `${path}.${name}`)
+
+  const modes: ParseMode[] = isParameter
+    ? ['auto', 'text', 'json', 'list']
+    : ['auto', 'text', 'json', 'binary']
+  const parse = (entry.parse ?? 'auto') as ParseMode
+  if (!modes.includes(parse))
+    fail(`${path}.parse`, `must be one of ${modes.join(', ')}, got ${describe(entry.parse)}`)
+  const field = check('field', checkText)?.split('.')
+  if (field?.includes(''))
+    fail(`${path}.field`, 'must be a dot path with no empty segment, like `db.password`')
+  if (field !== undefined && parse !== 'auto' && parse !== 'json')
+    fail(`${path}.field`, `needs parse 'auto' or 'json', not '${parse}'`)
+  const schema = check('schema', (value, at) => {
+    if (typeof (value as StandardSchemaV1 | null)?.['~standard']?.validate !== 'function')
+      fail(
+        at,
+        'must be a Standard Schema validator (zod, valibot, arktype…): an object with `~standard.validate`',
+      )
+    return value as StandardSchemaV1
+  })
+
+  const both = (a: string, b: string) => {
+    if (entry[a] !== undefined && entry[b] !== undefined)
+      fail(path, `may have \`${a}\` or \`${b}\`, not both`)
   }
-  return port
-}
-
-// cacheExpiry is part of it: an instance keeping values for a second must not reuse the entries that
-// another instance keeps forever.
-// So is staleIfError: an instance without it drops the last good values that another one keeps.
-const derivedCacheKey = (
-  entries: ResolvedEntry[],
-  host: string,
-  port: number,
-  cacheExpiry: number,
-  maxStale: number | undefined,
-): string =>
-  `middy-extension-secrets ${host}:${port} ${cacheExpiry} ${maxStale ?? '-'} ${entries.map((entry) => entry.cacheId).join(' ')}`
-
-/** Validates every option, applies the defaults once, and throws a TypeError naming the key on bad input. */
-export const resolveOptions = (input: unknown): ResolvedOptions => {
-  if (!isPlainObject(input)) fail('options', 'must be an object with at least `fetchData`')
-  const options = input as Record<string, unknown>
-  for (const key of Object.keys(options)) {
-    if (!(optionKeys as readonly string[]).includes(key)) {
-      fail(key, `is not a known option; known: ${optionKeys.join(', ')}`)
+  let source: Source
+  if (isParameter) {
+    both('version', 'label')
+    source = {
+      service: 'parameter',
+      name: checkText(entry.parameter, `${path}.parameter`),
+      version: check('version', (value, at) => checkInteger(value, at, 1, Number.MAX_SAFE_INTEGER)),
+      label: check('label', checkText),
+      decrypt: check('decrypt', checkBoolean) ?? true,
+    }
+  } else {
+    both('versionId', 'versionStage')
+    source = {
+      service: 'secret',
+      name: checkText(entry.secret, `${path}.secret`),
+      versionId: check('versionId', checkText),
+      versionStage: check('versionStage', checkText),
     }
   }
+  return {
+    key,
+    source,
+    path: requestPath(source),
+    recipe: { parse, field, schema },
+    optional: check('optional', checkBoolean) ?? false,
+  }
+}
+
+/** Ports are decimal digits only: `Number()` would also read `0x0AD5`, `1e3` or `2773\n`. */
+export const parsePort = (text: string, path: string): number => {
+  if (!/^[0-9]{1,5}$/.test(text) || Number(text) < 1 || Number(text) > 65_535)
+    fail(path, `must be a port from 1 to 65535 in decimal digits, got ${describe(text)}`)
+  return Number(text)
+}
+
+export type Resolved = ReturnType<typeof resolveOptions>
+
+/** Validates every option and applies the defaults once; a TypeError names the first bad key. */
+export const resolveOptions = (input: unknown) => {
+  if (!isPlainObject(input)) fail('options', 'must be an object with at least `fetchData`')
+  const options = input as Record<string, unknown>
+  checkKeys(options, optionKeys, '')
   if (!isPlainObject(options.fetchData))
     fail('fetchData', 'must be an object of key → parameter(...) / secret(...)')
   const fetchData = options.fetchData as Record<string, unknown>
-  const keys = Object.keys(fetchData)
-  if (keys.length === 0) fail('fetchData', 'must have at least one entry')
-  const entries = keys.map((key) => resolveEntry(key, fetchData[key]))
+  const entries = Object.keys(fetchData).map((key) => resolveEntry(key, fetchData[key]))
+  if (entries.length === 0) fail('fetchData', 'must have at least one entry')
+  const check = <T>(name: string, checker: (value: unknown, at: string) => T, fallback: T): T =>
+    options[name] === undefined ? fallback : checker(options[name], name)
 
-  const host = options.host === undefined ? defaults.host : checkText(options.host, 'host')
-  if (!isLoopback(host)) {
+  const host = check('host', checkText, defaults.host)
+  if (!isLoopbackAddress(host))
     fail(
       'host',
-      `must be a loopback address (127.0.0.1, another 127.x.y.z, or ::1), got ${describe(host)}: the session token is sent with every request`,
+      `must be a loopback address, an IP literal (127.x.y.z or ::1), got ${describe(host)}: the session token goes with every request`,
     )
-  }
-  const port =
-    options.port === undefined ? portFromEnvironment() : checkInteger(options.port, 'port', 1, 65_535)
-  let token: string | undefined
-  if (options.token !== undefined) {
-    if (typeof options.token !== 'string' || options.token.length === 0)
-      fail('token', 'must be a non-empty string')
-    token = options.token as string
-    // Checked here so that a bad token fails at creation, and the value never reaches an HTTP error.
-    if (!isValidHeaderValue(token)) fail('token', 'contains characters not allowed in an HTTP header')
-  }
-  const cacheExpiry =
-    options.cacheExpiry === undefined
-      ? defaults.cacheExpiry
-      : checkInteger(options.cacheExpiry, 'cacheExpiry', -1)
-  const staleIfError = resolveStaleIfError(options.staleIfError, cacheExpiry)
-  const bypassExtensionCache = resolveBypass(
-    options.bypassExtensionCache,
-    entries.map((entry) => entry.ref),
+  const port = check('port', (value, at) => checkInteger(value, at, 1, 65_535), undefined)
+  // Read again at each request; checked here too so that a bad value fails at creation.
+  const fromEnvironment = process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT
+  if (port === undefined && fromEnvironment)
+    parsePort(fromEnvironment, 'PARAMETERS_SECRETS_EXTENSION_HTTP_PORT')
+  const token = check('token', checkText, undefined)
+  // Node refuses such header values with an error of its own; refusing first keeps the token out of it.
+  if (token !== undefined && /[^\t\x20-\x7e\x80-\xff]/.test(token))
+    fail('token', 'has characters not allowed in an HTTP header')
+
+  const cacheExpiry = check(
+    'cacheExpiry',
+    (value, at) => checkInteger(value, at, -1, Number.MAX_SAFE_INTEGER),
+    defaults.cacheExpiry,
   )
-  if (options.onEvent !== undefined && typeof options.onEvent !== 'function')
-    fail('onEvent', `must be a function (event) => void, got ${describe(options.onEvent)}`)
+  if (cacheExpiry > absoluteAfter && cacheExpiry <= Date.now())
+    fail(
+      'cacheExpiry',
+      `is ${cacheExpiry}, which Middy reads as an absolute Unix-ms time (above 86,400,000 = 24 h) already past; a duration must be at most 86,400,000 ms`,
+    )
+  const staleIfError = check(
+    'staleIfError',
+    (value, at): { maxStale: number; when?: StaleIfError['when'] } => {
+      if (!isPlainObject(value)) fail(at, 'must be an object like { maxStale: 60_000 }')
+      const stale = value as Record<string, unknown>
+      checkKeys(stale, ['maxStale', 'when'], `${at}.`)
+      const maxStale = checkInteger(stale.maxStale, `${at}.maxStale`, 1)
+      if (cacheExpiry === 0 || cacheExpiry === -1)
+        fail(at, 'needs values that are cached and expire: set `cacheExpiry` to a duration or a time')
+      if (cacheExpiry <= absoluteAfter && maxStale <= cacheExpiry)
+        fail(
+          `${at}.maxStale`,
+          `must be above cacheExpiry (${cacheExpiry}): it counts from the value's arrival`,
+        )
+      if (stale.when !== undefined) checkFunction(stale.when, `${at}.when`, '(error) => boolean')
+      return stale.when === undefined ? { maxStale } : { maxStale, when: stale.when as StaleIfError['when'] }
+    },
+    undefined,
+  )
+  const retry = check(
+    'retry',
+    (value, at) => {
+      if (!isPlainObject(value)) fail(at, 'must be an object of p-retry options')
+      checkKeys(value as object, retryKeys, `${at}.`)
+      // The values are p-retry's to check: it does so at the first request.
+      return { ...defaults.retry, ...(value as RetryOptions) }
+    },
+    defaults.retry,
+  )
 
   return {
     entries,
-    setToContext:
-      options.setToContext === undefined
-        ? defaults.setToContext
-        : checkBoolean(options.setToContext, 'setToContext'),
-    hideSecrets:
-      options.hideSecrets === undefined
-        ? defaults.hideSecrets
-        : checkBoolean(options.hideSecrets, 'hideSecrets'),
-    cacheKey:
-      options.cacheKey === undefined
-        ? derivedCacheKey(entries, host, port, cacheExpiry, staleIfError?.maxStale)
-        : checkText(options.cacheKey, 'cacheKey'),
+    setToContext: check('setToContext', checkBoolean, defaults.setToContext),
+    hideSecrets: check('hideSecrets', checkBoolean, defaults.hideSecrets),
+    cacheKey: check('cacheKey', checkText, defaults.cacheKey),
     cacheExpiry,
-    requestTimeout:
-      options.requestTimeout === undefined
-        ? defaults.requestTimeout
-        : checkInteger(options.requestTimeout, 'requestTimeout', 1, maxTimerMs),
-    retry: resolveRetry(options.retry),
-    deadlineMargin:
-      options.deadlineMargin === undefined
-        ? defaults.deadlineMargin
-        : checkNumber(options.deadlineMargin, 'deadlineMargin', 0, maxTimerMs),
-    port,
-    host,
-    token,
-    emit: createEmit(options.onEvent as EventHook | undefined),
     staleIfError,
-    refreshOn: resolveRefreshOn(options.refreshOn, cacheExpiry, bypassExtensionCache),
-    bypassExtensionCache,
+    requestTimeout: check(
+      'requestTimeout',
+      (value, at) => checkInteger(value, at, 1),
+      defaults.requestTimeout,
+    ),
+    retry,
+    deadlineMargin: check(
+      'deadlineMargin',
+      (value, at) => checkInteger(value, at, 0),
+      defaults.deadlineMargin,
+    ),
+    host,
+    port,
+    token,
+    onEvent: check(
+      'onEvent',
+      (value, at) => checkFunction(value, at, '(event) => void') as EventHook,
+      undefined,
+    ),
   }
-}
-
-/**
- * Checks options as `extensionSecrets` does, without creating a middleware: for options loaded from a
- * file or built at run time. Throws a `TypeError` naming the first bad key.
- */
-export const extensionSecretsValidateOptions = (options: unknown): void => {
-  resolveOptions(options)
 }

@@ -27,11 +27,10 @@ export const metricNames = {
   fetched: 'ExtensionSecretsFetch',
   failed: 'ExtensionSecretsFailure',
   stale: 'ExtensionSecretsStaleServed',
-  'stage-missing': 'ExtensionSecretsStageMissing',
-  invalidated: 'ExtensionSecretsInvalidated',
+  missing: 'ExtensionSecretsMissing',
 } as const satisfies Record<ExtensionSecretsEvent['type'], string>
 
-// A missing AWSPENDING is the normal state outside a rotation: logged at debug, counted as a metric.
+// A missing optional value (a feature flag not created yet) is normal: logged at debug, counted.
 const warnings = new Set<ExtensionSecretsEvent['type']>(['failed', 'stale'])
 
 /**
@@ -50,7 +49,6 @@ export const powertoolsEvents = ({ logger, metrics }: PowertoolsEventsOptions): 
       metrics.addMetric(metricNames[event.type], 'Count', 1)
       if (event.type === 'fetched') {
         metrics.addMetric('ExtensionSecretsFetchTime', 'Milliseconds', event.elapsedMs)
-        metrics.addMetric('ExtensionSecretsReadinessWait', 'Milliseconds', event.readinessWaitMs)
       }
     }
   }

@@ -1,65 +1,68 @@
-import { describe } from './checks.js'
-import type { RefreshOn } from './freshness.js'
+import type { MiddlewareObj } from '@middy/core'
+import { ExtensionSecretsError } from './errors.js'
 
-// `refreshOn` runs in Middy's onError chain, where a throw would replace the handler's error and a
-// returned value would become the response: every path here ends in a list of keys to drop.
+/** What `refreshOn`'s predicate answers: drop every cached value (`true`), none, or those of the keys. */
+export type RefreshOnAnswer = boolean | readonly string[]
+
+export interface RefreshOnOptions {
+  /** Also skip the AWS Secrets Manager Agent's cache on the next fetch (see `invalidate`). */
+  refreshNow?: boolean
+}
+
+interface Invalidates<K extends string> {
+  invalidate(keys?: readonly K[], options?: { refreshNow?: boolean }): void
+  readonly fetchData: Record<K, unknown>
+}
 
 /**
- * The keys a `refreshOn` answer asks to drop. An answer naming an unknown key, or not an answer at all,
- * drops every key (one extra fetch is the cost of being wrong that way; a stale credential is the cost
- * the other way), and a warning says why.
+ * A Middy middleware that drops cached values when the handler fails in a way that says they are stale,
+ * e.g. a database that refuses a rotated password:
+ * `middy(handler).use(secrets).use(refreshOn(secrets, (error) => isAuthError(error) && ['db']))`.
+ * The predicate may be async. It runs in Middy's `onError`, where a throw would replace the handler's
+ * error and a returned value would become the response: so this never throws and returns nothing; a
+ * predicate that throws, or names a key not in `fetchData`, drops every key (one extra fetch costs less
+ * than a stale credential), with a process warning.
  */
-const answerIndexes = (keys: readonly string[], answer: unknown): number[] => {
-  const all = keys.map((_, index) => index)
-  if (answer === true) return all
-  if (answer === false || answer === undefined || answer === null) return []
-  if (!Array.isArray(answer)) {
-    warn(`refreshOn returned ${describe(answer)}, not a boolean or a key list; every key is refreshed`)
-    return all
+export const refreshOn = <K extends string>(
+  secrets: Invalidates<K>,
+  predicate: (
+    error: unknown,
+  ) => RefreshOnAnswer | false | undefined | PromiseLike<RefreshOnAnswer | false | undefined>,
+  options: RefreshOnOptions = {},
+): MiddlewareObj => {
+  if (typeof secrets?.invalidate !== 'function')
+    throw new TypeError(
+      'middy-extension-secrets: refreshOn(secrets, …) needs the middleware made by extensionSecrets()',
+    )
+  if (typeof predicate !== 'function')
+    throw new TypeError(
+      'middy-extension-secrets: refreshOn(…, predicate) needs a function (error) => boolean | string[]',
+    )
+  const keys = Object.keys(secrets.fetchData) as K[]
+  const how = { refreshNow: options.refreshNow === true }
+  const apply = (answer: unknown) => {
+    if (answer === false || answer == null || (Array.isArray(answer) && answer.length === 0)) return
+    const known = Array.isArray(answer) && answer.every((key) => keys.includes(key))
+    if (answer !== true && !known)
+      warn(
+        `refreshOn answered ${Array.isArray(answer) ? 'a key not in fetchData' : typeof answer}; every key is refreshed`,
+      )
+    secrets.invalidate(known ? (answer as K[]) : keys, how)
   }
-  const indexes = answer.map((key) => (typeof key === 'string' ? keys.indexOf(key) : -1))
-  if (indexes.includes(-1)) {
-    warn(`refreshOn named a key that is not in fetchData (keys: ${keys.join(', ')}); every key is refreshed`)
-    return all
-  }
-  return indexes
-}
-
-const refreshOnFailed = (keys: readonly string[], failure: unknown): number[] => {
-  warn(
-    `refreshOn threw (${failure instanceof Error ? failure.name : typeof failure}); every key is refreshed`,
-  )
-  return keys.map((_, index) => index)
-}
-
-/** Runs `refreshOn` (which may be async) and applies its answer; never throws, never rejects. */
-export const runRefreshOn = (
-  keys: readonly string[],
-  refreshOn: RefreshOn,
-  error: unknown,
-  apply: (indexes: number[]) => void,
-): undefined | Promise<undefined> => {
-  let answer: unknown
-  try {
-    answer = refreshOn(error)
-  } catch (failure) {
-    apply(refreshOnFailed(keys, failure))
+  const refreshOnMiddlewareOnError = async (request: { error?: unknown }): Promise<undefined> => {
+    // This package's own failures leave nothing cached to drop.
+    if (request.error instanceof ExtensionSecretsError) return undefined
+    try {
+      apply(await predicate(request.error))
+    } catch (failure) {
+      warn(
+        `refreshOn's predicate failed (${failure instanceof Error ? failure.name : typeof failure}); every key is refreshed`,
+      )
+      secrets.invalidate(keys, how)
+    }
     return undefined
   }
-  if (typeof (answer as PromiseLike<unknown> | null)?.then !== 'function') {
-    apply(answerIndexes(keys, answer))
-    return undefined
-  }
-  return Promise.resolve(answer).then(
-    (settled) => {
-      apply(answerIndexes(keys, settled))
-      return undefined
-    },
-    (failure: unknown) => {
-      apply(refreshOnFailed(keys, failure))
-      return undefined
-    },
-  )
+  return { onError: refreshOnMiddlewareOnError }
 }
 
 const warn = (message: string) =>
