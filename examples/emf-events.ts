@@ -13,18 +13,15 @@ export const emfEvents =
     const values: Record<string, number> = { [`ExtensionSecrets.${event.type}`]: 1 }
     if (event.type === 'fetched') {
       metrics.push({ Name: 'ExtensionSecrets.fetchMs', Unit: 'Milliseconds' })
-      metrics.push({ Name: 'ExtensionSecrets.readinessWaitMs', Unit: 'Milliseconds' })
       values['ExtensionSecrets.fetchMs'] = event.elapsedMs
-      values['ExtensionSecrets.readinessWaitMs'] = event.readinessWaitMs
     }
-    const key = event.type === 'invalidated' ? event.keys.join(',') : event.key
     write(
       JSON.stringify({
         _aws: {
           Timestamp: Date.now(),
           CloudWatchMetrics: [{ Namespace: namespace, Dimensions: [['Key']], Metrics: metrics }],
         },
-        Key: key,
+        Key: event.key,
         ...values,
         // Not metrics: searchable fields of the log line. Events hold no value and no token.
         event,

@@ -241,10 +241,14 @@ export const getFromExtension = async (
       },
     })
   }
+  let deadline: Promise<never> | undefined
   const attempt = async (): Promise<{ body: Buffer } | { failure: Failure }> => {
     for (;;) {
       const probe = probes.get(address)
-      if (probe !== undefined && endProbe === undefined) await Promise.race([probe, aborted(signal)])
+      if (probe !== undefined && endProbe === undefined) {
+        deadline ??= aborted(signal)
+        await Promise.race([probe, deadline])
+      }
       attempts++
       const outcome = await attemptOnce({ host, port }, path, token, connection.requestTimeout, signal)
       if (signal?.aborted) throw signal.reason

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import { ExtensionSecretsError, type ExtensionSecretsErrorCode, isTransientError } from './errors.js'
 import type { ExtensionSecretsEvent } from './events.js'
 import { type Connection, type Failure, getFromExtension, requestPath } from './extension.js'
@@ -119,6 +120,8 @@ export const createLoad = (options: Resolved, connection: () => Connection, stor
         : Number.NaN
     if (Number.isFinite(remaining)) {
       deadline = new AbortController()
+      // Every request and wait of the invocation listens to it: as many listeners as keys, not a leak.
+      setMaxListeners(0, deadline.signal)
       timer = setTimeout(() => deadline!.abort(new Error('deadline')), Math.max(0, remaining))
       if (remaining < 1) deadline.abort(new Error('deadline'))
     }

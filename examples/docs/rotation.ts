@@ -3,36 +3,47 @@ import { Logger } from '@aws-lambda-powertools/logger'
 import { Metrics } from '@aws-lambda-powertools/metrics'
 import middy from '@middy/core'
 import httpErrorHandler from '@middy/http-error-handler'
-import { extensionSecrets, powertoolsEvents, type StandardSchemaV1, secret } from 'middy-extension-secrets'
+import { extensionSecrets, type StandardSchemaV1, secret } from 'middy-extension-secrets'
+import { powertoolsEvents } from 'middy-extension-secrets/powertools'
+import { refreshOn } from 'middy-extension-secrets/refresh-on'
 
 type DbCredentials = { username: string; password: string }
 declare const dbCredentials: StandardSchemaV1<unknown, DbCredentials>
-declare const refreshOn: (error: unknown) => boolean
+declare const isAuthError: (error: unknown) => boolean
 const fetchData = { db: secret('prod/db', { parse: 'json' }) }
 
 // #region refresh-on
-export const refreshing = extensionSecrets({
+const secrets = extensionSecrets({
   fetchData: { db: secret('prod/db', { parse: 'json' }) },
   cacheExpiry: 300_000,
-  // true: drop every cached key; a list: only those; false: nothing
-  refreshOn: (error) => ((error as { code?: string }).code === '28P01' ? ['db'] : false),
 })
+export const refreshing = middy()
+  .use(secrets)
+  // true: drop every cached key; a list: only those; false: nothing
+  .use(refreshOn(secrets, (error) => ((error as { code?: string }).code === '28P01' ? ['db'] : false)))
+  .handler(async () => ({ statusCode: 204 }))
 // #endregion refresh-on
 
 // #region order
+const ordered = extensionSecrets({ fetchData, cacheExpiry: 300_000 })
 export const handler = middy()
   .use(httpErrorHandler()) // onError runs last
-  .use(extensionSecrets({ fetchData, cacheExpiry: 300_000, refreshOn })) // onError runs first: sees the original error
+  .use(ordered)
+  .use(refreshOn(ordered, isAuthError)) // onError runs first: sees the handler's own error
   .handler(async () => ({ statusCode: 204 }))
 // #endregion order
 
-// #region stages
-export const staged = extensionSecrets({
-  fetchData: { db: secret('prod/db', { stages: ['previous', 'pending'], schema: dbCredentials }) },
+// #region versions
+export const both = extensionSecrets({
+  fetchData: {
+    db: secret('prod/db', { schema: dbCredentials }),
+    // Absent outside a rotation: undefined, with a `missing` event, instead of a failure.
+    previousDb: secret('prod/db', { versionStage: 'AWSPREVIOUS', schema: dbCredentials, optional: true }),
+  },
   cacheExpiry: 300_000,
 })
-// context.db: { current: DbCredentials; previous?: DbCredentials; pending?: DbCredentials }
-// #endregion stages
+// context.db: DbCredentials; context.previousDb: DbCredentials | undefined
+// #endregion versions
 
 // #region stale-if-error
 export const staleTolerant = extensionSecrets({
