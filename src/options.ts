@@ -249,7 +249,13 @@ export const resolveOptions = (input: unknown) => {
       if (!isPlainObject(value)) fail(at, 'must be an object of p-retry options')
       checkKeys(value as object, retryKeys, `${at}.`)
       // The values are p-retry's to check: it does so at the first request.
-      return { ...defaults.retry, ...(value as RetryOptions) }
+      const chosen = value as RetryOptions
+      // Left out, the cap follows a larger minTimeout: the default 8 ms cap would silently shrink it.
+      const maxTimeout =
+        chosen.maxTimeout === undefined && typeof chosen.minTimeout === 'number'
+          ? Math.max(defaults.retry.maxTimeout, chosen.minTimeout)
+          : defaults.retry.maxTimeout
+      return { ...defaults.retry, maxTimeout, ...chosen }
     },
     defaults.retry,
   )

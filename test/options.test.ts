@@ -1,5 +1,9 @@
+import middy from '@middy/core'
 import { afterEach, describe, expect, test } from 'vitest'
 import { extensionSecrets, extensionSecretsValidateOptions, parameter, secret } from '../src/index.js'
+import { failureOf, lambdaContext, testToken, useEmulator } from './helpers.js'
+
+const start = useEmulator()
 
 // Options are checked at creation, so these tests call the factory with deliberately wrong input.
 const create = (options: unknown) => () => extensionSecrets(options as never)
@@ -38,7 +42,7 @@ describe('options are rejected at creation with a TypeError naming the key', () 
     [
       'a NaN deadlineMargin',
       { fetchData: { a: parameter('/a') }, deadlineMargin: Number.NaN },
-      /`deadlineMargin` must be a finite number/,
+      /`deadlineMargin` must be an integer from 0/,
     ],
     [
       'a port out of range',
@@ -63,22 +67,22 @@ describe('options are rejected at creation with a TypeError naming the key', () 
     [
       'a token with a line break',
       { fetchData: { a: parameter('/a') }, token: 'a\r\nX-Injected: 1' },
-      /`token` contains characters not allowed/,
+      /`token` has characters not allowed in an HTTP header/,
     ],
     [
       'an unknown retry option',
-      { fetchData: { a: parameter('/a') }, retry: { retries: 3 } },
-      /`retry.retries` is not a known option/,
+      { fetchData: { a: parameter('/a') }, retry: { forever: true } },
+      /`retry.forever` is not a known option/,
     ],
     [
-      'maxTimeout below minTimeout',
-      { fetchData: { a: parameter('/a') }, retry: { minTimeout: 100, maxTimeout: 10 } },
-      /`retry.maxTimeout` must be ≥ retry.minTimeout/,
+      'retry that is not an object',
+      { fetchData: { a: parameter('/a') }, retry: 3 },
+      /`retry` must be an object of p-retry options/,
     ],
     [
-      'a factor below 1',
-      { fetchData: { a: parameter('/a') }, retry: { factor: 0.5 } },
-      /`retry.factor` must be a finite number ≥ 1/,
+      'a cacheExpiry that is an absolute time already past (a two-day duration)',
+      { fetchData: { a: parameter('/a') }, cacheExpiry: 172_800_000 },
+      /`cacheExpiry` is 172800000, which Middy reads as an absolute Unix-ms time \(above 86,400,000 = 24 h\) already past; a duration must be at most 86,400,000 ms/,
     ],
   ])('%s', (_name, options, message) => {
     expect(create(options)).toThrow(TypeError)
@@ -90,21 +94,29 @@ describe('freshness and observability options are rejected at creation', () => {
   const data = { fetchData: { a: secret('a') } }
   test.each([
     ['onEvent that is not a function', { ...data, onEvent: 'log' }, /`onEvent` must be a function/],
-    ['refreshOn that is not a function', { ...data, refreshOn: ['a'] }, /`refreshOn` must be a function/],
+    // Removed options are refused like any typo: refreshOn is a middleware of its own now, and
+    // bypassExtensionCache became invalidate(keys, { refreshNow: true }).
+    ['the removed refreshOn', { ...data, refreshOn: () => false }, /`refreshOn` is not a known option/],
     [
-      'an unknown bypassExtensionCache',
-      { ...data, bypassExtensionCache: true },
-      /`bypassExtensionCache` must be 'versionStage' or 'refreshNow'/,
+      'the removed bypassExtensionCache',
+      { ...data, bypassExtensionCache: 'refreshNow' },
+      /`bypassExtensionCache` is not a known option/,
     ],
+    ['the removed readinessWaitMs', { ...data, readinessWaitMs: 100 }, /`readinessWaitMs` is not a known/],
     [
       'staleIfError without caching',
       { ...data, staleIfError: { maxStale: 1000 } },
-      /`staleIfError` needs caching on/,
+      /`staleIfError` needs values that are cached and expire/,
+    ],
+    [
+      'staleIfError with a cache that never expires',
+      { ...data, cacheExpiry: -1, staleIfError: { maxStale: 1000 } },
+      /`staleIfError` needs values that are cached and expire/,
     ],
     [
       'staleIfError without maxStale',
       { ...data, cacheExpiry: 10, staleIfError: {} },
-      /`staleIfError.maxStale` is required/,
+      /`staleIfError.maxStale` must be an integer from 1/,
     ],
     [
       'a maxStale not above cacheExpiry',
@@ -126,10 +138,11 @@ describe('freshness and observability options are rejected at creation', () => {
     expect(create(options)).toThrow(message)
   })
 
-  test('accepts staleIfError with an absolute cacheExpiry, and each bypass', () => {
+  test('accepts staleIfError with an absolute cacheExpiry in the future, and an async when', () => {
     expect(create({ ...data, cacheExpiry: Date.now() + 1e6, staleIfError: { maxStale: 1 } })).not.toThrow()
-    expect(create({ ...data, bypassExtensionCache: 'versionStage' })).not.toThrow()
-    expect(create({ ...data, bypassExtensionCache: 'refreshNow' })).not.toThrow()
+    expect(
+      create({ ...data, cacheExpiry: 10, staleIfError: { maxStale: 100, when: async () => true } }),
+    ).not.toThrow()
   })
 })
 
@@ -175,9 +188,13 @@ describe('fetchData entries are rejected at creation', () => {
     [
       'parse list on a secret',
       { a: { secret: 'a', parse: 'list' } },
-      /`fetchData.a.parse` must be one of 'auto', 'text', 'json', 'binary' for a secret/,
+      /`fetchData.a.parse` must be one of auto, text, json, binary, got "list"/,
     ],
-    ['parse binary on a parameter', { a: { parameter: '/a', parse: 'binary' } }, /for a parameter/],
+    [
+      'parse binary on a parameter',
+      { a: { parameter: '/a', parse: 'binary' } },
+      /`fetchData.a.parse` must be one of auto, text, json, list, got "binary"/,
+    ],
     [
       'an unknown parse mode',
       { a: { parameter: '/a', parse: 'yaml' } },
@@ -197,7 +214,7 @@ describe('fetchData entries are rejected at creation', () => {
     [
       'a field with parse text',
       { a: { secret: 'a', field: 'password', parse: 'text' } },
-      /`fetchData.a.field` needs parse 'json' or 'auto'/,
+      /`fetchData.a.field` needs parse 'auto' or 'json', not 'text'/,
     ],
     [
       'a schema that is not a Standard Schema',
@@ -212,7 +229,7 @@ describe('fetchData entries are rejected at creation', () => {
     [
       'a key that is not an identifier',
       { 'db-password': { secret: 'a' } },
-      /`fetchData.db-password` is not a valid JavaScript identifier/,
+      /`fetchData.db-password` is not a JavaScript identifier/,
     ],
     [
       'the key __proto__ (from JSON)',
@@ -237,21 +254,16 @@ describe('fetchData entries are rejected at creation', () => {
       { a: { parameter: '/a', stages: ['previous'] } },
       /`fetchData.a.stages` is not a known/,
     ],
-    ['empty stages', { a: { secret: 'a', stages: [] } }, /`fetchData.a.stages` must be a non-empty array/],
+    // `stages` was removed: separate keys with versionStage and optional: true replace it.
     [
-      'an unknown stage',
-      { a: { secret: 'a', stages: ['current'] } },
-      /`fetchData.a.stages\[0\]` must be 'previous' or 'pending'/,
+      'the removed stages on a secret',
+      { a: { secret: 'a', stages: ['previous'] } },
+      /`fetchData.a.stages` is not a known option/,
     ],
     [
-      'a repeated stage',
-      { a: { secret: 'a', stages: ['pending', 'pending'] } },
-      /`fetchData.a.stages\[1\]` repeats 'pending'/,
-    ],
-    [
-      'stages with a versionStage',
-      { a: { secret: 'a', stages: ['previous'], versionStage: 'AWSCURRENT' } },
-      /`fetchData.a` may have `stages` or a `versionId` \/ `versionStage`, not both/,
+      'a non-boolean optional',
+      { a: { secret: 'a', optional: 'yes' } },
+      /`fetchData.a.optional` must be true or false/,
     ],
   ])('%s', (_name, fetchData, message) => {
     expect(withData(fetchData)).toThrow(TypeError)
@@ -272,22 +284,127 @@ describe('fetchData entries are rejected at creation', () => {
 })
 
 describe('the extension port', () => {
-  const saved = process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT
+  const variable = 'PARAMETERS_SECRETS_EXTENSION_HTTP_PORT'
+  const saved = process.env[variable]
   afterEach(() => {
-    if (saved === undefined) delete process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT
-    else process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT = saved
+    if (saved === undefined) delete process.env[variable]
+    else process.env[variable] = saved
   })
 
-  test('a malformed PARAMETERS_SECRETS_EXTENSION_HTTP_PORT is reported at creation', () => {
-    process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT = 'abc'
-    expect(withData({ a: parameter('/a') })).toThrow(
-      /`PARAMETERS_SECRETS_EXTENSION_HTTP_PORT` must be an integer from 1 to 65535/,
-    )
+  // Number() reads all of these as ports; only decimal digits are a port.
+  test.each(['abc', '0x0AD5', '1e3', '2773\n', ' 2773', '+2773', '2773.0', '0', '65536', '٢٧٧٣'])(
+    'PARAMETERS_SECRETS_EXTENSION_HTTP_PORT=%j is refused at creation',
+    (text) => {
+      process.env[variable] = text
+      expect(withData({ a: parameter('/a') })).toThrow(TypeError)
+      expect(withData({ a: parameter('/a') })).toThrow(
+        /`PARAMETERS_SECRETS_EXTENSION_HTTP_PORT` must be a port from 1 to 65535 in decimal digits/,
+      )
+    },
+  )
+
+  test.each(['1', '2773', '65535'])('PARAMETERS_SECRETS_EXTENSION_HTTP_PORT=%j is accepted', (text) => {
+    process.env[variable] = text
+    expect(withData({ a: parameter('/a') })).not.toThrow()
   })
 
   test('the port option wins over the environment variable', () => {
-    process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT = 'abc'
+    process.env[variable] = 'abc'
     expect(withData({ a: parameter('/a') }, { port: 2773 })).not.toThrow()
+  })
+
+  test('the variable is read at each invocation: set after the middleware is made, it is used', async () => {
+    const emulator = await start()
+    delete process.env[variable]
+    const handler = middy()
+      .use(extensionSecrets({ fetchData: { url: parameter('/app/api-url') }, token: testToken }))
+      .handler(async (_event, context) => context.url)
+    process.env[variable] = String(emulator.port)
+    expect(await handler({}, lambdaContext())).toBe('https://api.example.com')
+    expect(emulator.requests).toHaveLength(1)
+  })
+
+  test('a bad value set after creation fails the invocation with the same TypeError, and sends nothing', async () => {
+    const emulator = await start()
+    process.env[variable] = String(emulator.port)
+    const handler = middy()
+      .use(extensionSecrets({ fetchData: { url: parameter('/app/api-url') }, token: testToken }))
+      .handler(async (_event, context) => context.url)
+    process.env[variable] = `${emulator.port}\n`
+    await expect(handler({}, lambdaContext())).rejects.toThrow(
+      /`PARAMETERS_SECRETS_EXTENSION_HTTP_PORT` must be a port from 1 to 65535 in decimal digits/,
+    )
+    expect(emulator.requests).toHaveLength(0)
+  })
+
+  test('EXTENSION_UNREACHABLE names the address used and where its port came from', async () => {
+    const closed = await start()
+    const { port } = closed
+    await closed.close()
+    const retry = { maxRetryTime: 50 }
+    process.env[variable] = String(port)
+    const fromVariable = middy()
+      .use(extensionSecrets({ fetchData: { url: parameter('/app/api-url') }, token: testToken, retry }))
+      .handler(async () => 'ok')
+    const error = await failureOf(() => fromVariable({}, lambdaContext()))
+    expect(error.errors?.[0]?.code).toBe('EXTENSION_UNREACHABLE')
+    expect(error.errors?.[0]?.message).toContain(
+      `could not reach the extension at 127.0.0.1:${port} (port from PARAMETERS_SECRETS_EXTENSION_HTTP_PORT;`,
+    )
+    delete process.env[variable]
+    const fromOption = middy()
+      .use(extensionSecrets({ fetchData: { url: parameter('/app/api-url') }, token: testToken, retry, port }))
+      .handler(async () => 'ok')
+    const optionError = await failureOf(() => fromOption({}, lambdaContext()))
+    expect(optionError.errors?.[0]?.message).toContain(`at 127.0.0.1:${port} (port from the \`port\` option;`)
+  })
+})
+
+describe('retry: p-retry options', () => {
+  /** Attempts made against a closed port within a 350 ms budget. */
+  const attemptsWith = async (retry: Record<string, unknown>) => {
+    const closed = await start()
+    const { port } = closed
+    await closed.close()
+    const handler = middy()
+      .use(
+        extensionSecrets({
+          fetchData: { url: parameter('/app/api-url') },
+          token: testToken,
+          port,
+          retry: { randomize: false, factor: 1, maxRetryTime: 350, ...retry },
+        }),
+      )
+      .handler(async () => 'ok')
+    const error = await failureOf(() => handler({}, lambdaContext()))
+    expect(error.errors?.[0]?.code).toBe('EXTENSION_UNREACHABLE')
+    return error.errors?.[0]?.attempts ?? 0
+  }
+
+  test('a minTimeout above the default 8 ms cap raises the cap, unless maxTimeout is given', async () => {
+    // 100 ms apart: about four attempts in 350 ms. Capped at 8 ms, it would be dozens.
+    expect(await attemptsWith({ minTimeout: 100 })).toBeLessThanOrEqual(6)
+    expect(await attemptsWith({ minTimeout: 100, maxTimeout: 8 })).toBeGreaterThan(10)
+  })
+
+  test("retries is p-retry's: retries 0 is a single attempt", async () => {
+    expect(await attemptsWith({ retries: 0 })).toBe(1)
+  })
+
+  test("bad values are p-retry's to refuse: its TypeError fails the first invocation, nothing is sent", async () => {
+    const emulator = await start()
+    const handler = middy()
+      .use(
+        extensionSecrets({
+          fetchData: { url: parameter('/app/api-url') },
+          token: testToken,
+          port: emulator.port,
+          retry: { factor: 'fast' as never },
+        }),
+      )
+      .handler(async () => 'ok')
+    await expect(handler({}, lambdaContext())).rejects.toThrow(/Expected `factor` to be a number/)
+    expect(emulator.requests).toHaveLength(0)
   })
 })
 
@@ -295,13 +412,6 @@ test('the helpers build plain declarative objects', () => {
   expect(parameter('/app/hosts', { parse: 'list' })).toEqual({ parameter: '/app/hosts', parse: 'list' })
   expect(secret('prod/db', { field: 'password' })).toEqual({ secret: 'prod/db', field: 'password' })
   expect(secret('prod/db')).toEqual({ secret: 'prod/db' })
-})
-
-test('a minTimeout above the default cap raises the cap instead of being rejected', () => {
-  expect(create({ fetchData: { a: parameter('/a') }, retry: { minTimeout: 100 } })).not.toThrow()
-  expect(create({ fetchData: { a: parameter('/a') }, retry: { minTimeout: 100, maxTimeout: 50 } })).toThrow(
-    /`retry.maxTimeout` must be ≥ retry.minTimeout/,
-  )
 })
 
 test('extensionSecretsValidateOptions checks options without creating a middleware', () => {
