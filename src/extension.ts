@@ -241,6 +241,16 @@ export const getFromExtension = async (
       },
     })
   }
+  // Node would throw a TypeError of its own for such a header value; the option is checked at creation,
+  // the variable only here.
+  if (/[^\t\x20-\x7e\x80-\xff]/.test(token)) {
+    return answer({
+      failure: {
+        code: 'TOKEN_MISSING',
+        reason: 'the session token has characters not allowed in an HTTP header; nothing was sent',
+      },
+    })
+  }
   let deadline: Promise<never> | undefined
   const attempt = async (): Promise<{ body: Buffer } | { failure: Failure }> => {
     for (;;) {

@@ -1,5 +1,5 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { type AddressInfo, isIP } from 'node:net'
 import middy from '@middy/core'
 import inputOutputLogger from '@middy/input-output-logger'
 import fc from 'fast-check'
@@ -53,6 +53,12 @@ describe('the token goes to loopback only', () => {
     '127.0.0.1\r\nX-Injected: 1',
     '127.0.0.1:80@evil.example',
     '128.0.0.1',
+    // Leading zeros: not an IP literal to Node, so a name looked up by DNS, wherever it resolves.
+    '127.0.0.08',
+    '127.00.0.1',
+    '127.0.0.01',
+    '0127.0.0.1',
+    '127.000.000.001',
   ]
   test.each(rejected)('host %j is rejected at creation', (host) => {
     expect(() => extensionSecrets({ fetchData: { a: parameter('/a') }, host })).toThrow(
@@ -76,6 +82,16 @@ describe('the token goes to loopback only', () => {
           fc
             .tuple(fc.ipV4(), fc.string())
             .map(([ip, tail]) => `127.${ip.split('.').slice(1).join('.')}${tail}`),
+          // 127.x.y.z with some parts padded by zeros.
+          fc.tuple(fc.ipV4(), fc.array(fc.nat(2), { minLength: 3, maxLength: 3 })).map(([ip, pads]) =>
+            [
+              '127',
+              ...ip
+                .split('.')
+                .slice(1)
+                .map((part, index) => '0'.repeat(pads[index]!) + part),
+            ].join('.'),
+          ),
         ),
         (host) => {
           let accepted = true
@@ -85,7 +101,11 @@ describe('the token goes to loopback only', () => {
             expect(error).toBeInstanceOf(TypeError)
             accepted = false
           }
-          if (accepted) expect(host).toMatch(loopback)
+          if (accepted) {
+            expect(host).toMatch(loopback)
+            // An address Node connects to as it is, with no lookup.
+            expect(isIP(host)).not.toBe(0)
+          }
         },
       ),
       { numRuns: propertyRuns['any accepted host is a loopback literal'] },
