@@ -1,33 +1,29 @@
-import { afterEach, describe, expect, test, vi } from 'vitest'
-import { createExtensionClient, maxBodyBytes } from '../src/client/extension-client.js'
-import { defaultRetry, RetryableAttempt, retryUntil } from '../src/client/retry-policy.js'
-import type { SourceRef } from '../src/client/source-ref.js'
+import { createServer, type Server, type Socket } from 'node:net'
+import { afterEach, describe, expect, test } from 'vitest'
 import type { Emulator, FaultRule } from '../src/emulator/index.js'
 import { ExtensionSecretsError } from '../src/errors.js'
-import { emulatorWith, secretMarker, testToken } from './helpers.js'
+import type { Source } from '../src/extension.js'
+import type { RetryOptions } from '../src/options.js'
+import { extensionClient } from './extension-client.js'
+import { emulatorWith, secretMarker } from './helpers.js'
 
-// The client alone, without Middy: one request per value, readiness retries, answer classification.
+// The protocol alone, without Middy: one request per value, readiness retries, answer classification.
 
 let emulator: Emulator | undefined
+const servers: Server[] = []
 afterEach(async () => {
-  vi.useRealTimers()
   await emulator?.close()
   emulator = undefined
+  await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))))
 })
 
-const clientFor = async (faults: FaultRule[] = [], retry = {}) => {
+const clientFor = async (faults: FaultRule[] = [], retry: Partial<RetryOptions> = {}) => {
   emulator = await emulatorWith({ faults })
-  return createExtensionClient({
-    host: '127.0.0.1',
-    port: emulator.port,
-    token: testToken,
-    requestTimeout: 1_000,
-    retry: { ...defaultRetry, maxRetryTime: 300, ...retry },
-  })
+  return extensionClient({ port: emulator.port, retry: { maxRetryTime: 300, ...retry } })
 }
 
-const plain: SourceRef = { service: 'secret', name: 'prod/plain' }
-const url: SourceRef = { service: 'parameter', name: '/app/api-url', decrypt: true }
+const plain: Source = { service: 'secret', name: 'prod/plain' }
+const url: Source = { service: 'parameter', name: '/app/api-url', decrypt: true }
 
 const rejection = async (promise: Promise<unknown>): Promise<ExtensionSecretsError> => {
   const error = await promise.then(
@@ -44,18 +40,8 @@ describe('readiness', () => {
   test('a connection reset on the first request is retried at once', async () => {
     const client = await clientFor([{ action: 'reset', times: 1 }])
     const fetched = await client.get(plain)
-    expect(fetched.value).toMatchObject({ kind: 'text', text: `${secretMarker}-plain` })
+    expect(fetched.value).toEqual({ text: `${secretMarker}-plain`, sensitive: true })
     expect(fetched.attempts).toBe(2)
-  })
-
-  test('an attempt squeezed into the end of the budget does not hide the answers before it', async () => {
-    const client = await clientFor([{ action: 'not-ready', forMs: 180 }, { action: 'hang' }], {
-      maxRetryTime: 200,
-      randomize: false,
-    })
-    const error = await rejection(client.get(plain))
-    expect(error).toMatchObject({ code: 'EXTENSION_NOT_READY', status: 400 })
-    expect(error.attempts).toBeGreaterThan(2)
   })
 
   test('an extension that starts listening and then hangs is TIMEOUT, not unreachable', async () => {
@@ -73,29 +59,39 @@ describe('readiness', () => {
 
   test('a deadline already passed sends nothing and reports TIMEOUT', async () => {
     const client = await clientFor()
-    const error = await rejection(client.get(plain, { deadline: performance.now() - 1 }))
+    const error = await rejection(client.get(plain, AbortSignal.abort(new Error('deadline'))))
     expect(error).toMatchObject({ code: 'TIMEOUT', attempts: 0 })
     expect(emulator?.requests).toHaveLength(0)
   })
 
-  test('the backoff grows by factor up to maxTimeout, and stops at maxRetryTime', async () => {
-    vi.useFakeTimers()
-    const times: number[] = []
-    const start = performance.now()
-    const run = retryUntil(
-      async () => {
-        times.push(Math.round(performance.now() - start))
-        throw new RetryableAttempt('refused')
-      },
-      start + 10_000,
-      { maxRetryTime: 10_000, minTimeout: 100, maxTimeout: 1_000, factor: 2, randomize: false },
-    )
-    const settled = run.catch((error: unknown) => error)
-    await vi.runAllTimersAsync()
-    expect(await settled).toBeInstanceOf(RetryableAttempt)
-    expect(times.slice(0, 7)).toEqual([0, 0, 100, 300, 700, 1500, 2500])
-    expect(times.at(-1)).toBeLessThanOrEqual(10_000)
-    expect(times.at(-1)).toBeGreaterThan(9_000)
+  test("the backoff is p-retry's: it grows by factor up to maxTimeout, and stops at maxRetryTime", async () => {
+    // A listener that resets every connection: each attempt is seen arriving, unlike a refused one.
+    const arrivals: number[] = []
+    const server = createServer((socket: Socket) => {
+      arrivals.push(performance.now())
+      socket.resetAndDestroy()
+    })
+    servers.push(server)
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const port = (server.address() as { port: number }).port
+    const client = extensionClient({
+      port,
+      retry: { maxRetryTime: 600, minTimeout: 20, maxTimeout: 80, factor: 2, randomize: false },
+    })
+    const error = await rejection(client.get(plain))
+    expect(error.code).toBe('EXTENSION_UNREACHABLE')
+    expect(error.message).toContain('last: connection reset')
+    expect(error.attempts).toBe(arrivals.length)
+    const gaps = arrivals.slice(1).map((at, index) => at - arrivals[index]!)
+    // 20, 40, 80, then 80 each: timers never fire early, and late by far less than the next step.
+    const expected = [20, 40, 80, 80, 80]
+    expected.forEach((ms, index) => {
+      expect(gaps[index]).toBeGreaterThanOrEqual(ms - 2)
+    })
+    expect(gaps[0]!).toBeLessThan(gaps[2]!)
+    // About 600 ms / 80 ms: the budget ended the retries.
+    expect(arrivals.length).toBeLessThan(12)
+    expect(arrivals.at(-1)! - arrivals[0]!).toBeLessThan(600 + 80)
   })
 })
 
@@ -114,7 +110,7 @@ describe('answers the client refuses to read as values', () => {
     [
       'a 200 whose Value is null',
       { action: 'respond', status: 200, body: '{"Parameter":{"Type":"String","Value":null}}' },
-      'Value is not a string',
+      'Parameter.Value that is not a string',
     ],
   ])('%s is MALFORMED_RESPONSE, without quoting the body', async (_name, fault, reason) => {
     const client = await clientFor([fault])
@@ -134,15 +130,13 @@ describe('answers the client refuses to read as values', () => {
 
   test('a body over 1 MiB is cut off and reported, not read whole', async () => {
     // A budget that a busy machine cannot exhaust while the megabyte is sent: this test is not about time.
-    const client = await clientFor(
-      [{ action: 'respond', status: 200, body: 'x'.repeat(maxBodyBytes + 10) }],
-      {
-        maxRetryTime: 5_000,
-      },
-    )
+    const client = await clientFor([{ action: 'respond', status: 200, body: 'x'.repeat((1 << 20) + 10) }], {
+      maxRetryTime: 5_000,
+    })
     const error = await rejection(client.get(plain))
     expect(error.code).toBe('MALFORMED_RESPONSE')
-    expect(error.message).toContain('larger than')
+    expect(error.message).toContain('the answer is over 1048576 bytes')
+    expect(error.attempts).toBe(1)
   })
 
   test('a redirect is never followed', async () => {
@@ -175,12 +169,9 @@ describe('what the extension serves', () => {
   test('a SecureString without decryption is the ciphertext, still marked sensitive', async () => {
     const client = await clientFor()
     const fetched = await client.get({ service: 'parameter', name: '/app/signing-key', decrypt: false })
-    expect(fetched.value.kind).toBe('text')
-    if (fetched.value.kind === 'text') {
-      expect(fetched.value.text).not.toContain(secretMarker)
-      expect(fetched.value.sensitive).toBe(true)
-      expect(fetched.value.parameterType).toBe('SecureString')
-    }
+    expect(fetched.value.text).toBeDefined()
+    expect(fetched.value.text).not.toContain(secretMarker)
+    expect(fetched.value).toMatchObject({ type: 'SecureString', sensitive: true })
   })
 
   test('a binary secret through /aws/reference/secretsmanager/ arrives as bytes', async () => {
@@ -190,8 +181,9 @@ describe('what the extension serves', () => {
       name: '/aws/reference/secretsmanager/prod/cert',
       decrypt: true,
     })
-    expect(fetched.value.kind).toBe('binary')
-    if (fetched.value.kind === 'binary') expect([...fetched.value.bytes]).toEqual([0, 1, 2, 3, 254, 255])
+    expect(fetched.value.text).toBeUndefined()
+    expect([...(fetched.value.bytes ?? [])]).toEqual([0, 1, 2, 3, 254, 255])
+    expect(fetched.value.sensitive).toBe(true)
   })
 
   test('a String parameter is not sensitive; a secret is', async () => {
