@@ -2,10 +2,8 @@ import middy, { type MiddlewareObj } from '@middy/core'
 import { clearCache } from '@middy/util'
 import fc from 'fast-check'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
-import { createExtensionClient } from '../src/client/extension-client.js'
-import { defaultRetry } from '../src/client/retry-policy.js'
-import type { SourceRef } from '../src/client/source-ref.js'
 import type { Emulator } from '../src/emulator/index.js'
+import type { Source } from '../src/extension.js'
 import {
   ExtensionSecretsError,
   type ExtensionSecretsErrorCode,
@@ -13,6 +11,8 @@ import {
   type FetchEntry,
   type StandardSchemaV1,
 } from '../src/index.js'
+import type { RetryOptions } from '../src/options.js'
+import { extensionClient } from './extension-client.js'
 import { emulatorWith, fixtureValues, lambdaContext, testToken } from './helpers.js'
 import { propertyRuns } from './property-runs.js'
 import { capturingLogs, expectNothingLeaked } from './secrecy-scan.js'
@@ -34,14 +34,8 @@ afterEach(() => {
   clearCache()
 })
 
-const clientWith = (retry: Partial<typeof defaultRetry> = {}, token = testToken) =>
-  createExtensionClient({
-    host: '127.0.0.1',
-    port: emulator.port,
-    token,
-    requestTimeout: 1_000,
-    retry: { ...defaultRetry, ...retry },
-  })
+const clientWith = (retry: Partial<RetryOptions> = {}, token = testToken) =>
+  extensionClient({ port: emulator.port, token, retry })
 
 const outcomeOf = (promise: Promise<unknown>) =>
   promise.then(
@@ -231,8 +225,8 @@ describe('fetchData', () => {
 })
 
 describe("the extension's answers", () => {
-  const secretRef: SourceRef = { service: 'secret', name: 'prod/plain' }
-  const parameterRef: SourceRef = { service: 'parameter', name: '/app/signing-key', decrypt: true }
+  const secretRef: Source = { service: 'secret', name: 'prod/plain' }
+  const parameterRef: Source = { service: 'parameter', name: '/app/signing-key', decrypt: true }
   const base64Pattern = /^[A-Za-z0-9+/]*={0,2}$/
   const isRecord = (value: unknown): value is Record<string, unknown> =>
     typeof value === 'object' && value !== null && !Array.isArray(value)
@@ -308,9 +302,7 @@ describe("the extension's answers", () => {
         const output = parsedOrUndefined(body)
         if (isRecord(output) && typeof output.SecretString === 'string') {
           expect(outcome).toEqual({
-            value: expect.objectContaining({
-              value: { kind: 'text', text: output.SecretString, sensitive: true },
-            }),
+            value: expect.objectContaining({ value: { text: output.SecretString, sensitive: true } }),
           })
           seen.text++
         } else if (
@@ -321,7 +313,7 @@ describe("the extension's answers", () => {
         ) {
           const bytes = new Uint8Array(Buffer.from(output.SecretBinary, 'base64'))
           expect(outcome).toEqual({
-            value: expect.objectContaining({ value: { kind: 'binary', bytes, sensitive: true } }),
+            value: expect.objectContaining({ value: { bytes, sensitive: true } }),
           })
           seen.binary++
         } else {

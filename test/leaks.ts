@@ -19,5 +19,5 @@ subscribe('net.client.socket', (message) => {
 export const clientSockets = (port: number) =>
   [...openClientSockets].filter((socket) => socket.remotePort === port || socket.connecting).length
 
-/** The keep-alive agent's maxFreeSockets (src/client/http.ts). */
+/** The keep-alive agent's socket cap (`maxSockets` in src/extension.ts): no more are ever open to one port. */
 export const maxFreeSockets = 32
