@@ -13,6 +13,7 @@ process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT = String(emulator.port)
 
 const delaysMs = []
 const requests = []
+const notReady = []
 for (let trial = 0; trial < trials; trial++) {
   // A new handler each time: every trial is a first invocation.
   let handlerStarted = 0
@@ -23,6 +24,7 @@ for (let trial = 0; trial < trials; trial++) {
     },
   })
   const before = emulator.requests.length
+  const notReadyBefore = emulator.requests.filter((request) => request.outcome === 'not-ready').length
   const half = unreadyMs / 2
   const faultsSet = performance.now()
   emulator.setFaults([
@@ -35,8 +37,11 @@ for (let trial = 0; trial < trials; trial++) {
   if (result.count !== values.length) throw new Error('the handler did not get every value')
   delaysMs.push(handlerStarted - readyAt)
   requests.push(emulator.requests.length - before)
+  notReady.push(
+    emulator.requests.filter((request) => request.outcome === 'not-ready').length - notReadyBefore,
+  )
   emulator.setFaults([])
 }
 await emulator.close()
-writeSync(1, `${JSON.stringify({ delaysMs, requests })}\n`)
+writeSync(1, `${JSON.stringify({ delaysMs, requests, notReady })}\n`)
 process.exit(0)
