@@ -2,7 +2,7 @@ import { inspect } from 'node:util'
 import middy from '@middy/core'
 import { getInternal } from '@middy/util'
 import { describe, expect, test } from 'vitest'
-import { extensionSecrets, parameter, secret } from '../src/index.js'
+import { type ExtensionSecretsError, extensionSecrets, parameter, secret } from '../src/index.js'
 import { lambdaContext, secretMarker, testToken, useEmulator } from './helpers.js'
 
 // What a handler receives, where the values go, and when the extension is asked.
@@ -287,5 +287,57 @@ describe('when the extension is contacted', () => {
       .handler(async (_event, context) => context.value)
     expect(await handler({}, lambdaContext())).toBe('found')
     expect(server.requests[0]?.query.name).toBe(name)
+  })
+})
+
+describe('a binary secret read through /aws/reference/secretsmanager/: the SourceResult byte buffer', () => {
+  const name = '/aws/reference/secretsmanager/prod/cert'
+  /** A 200 for `name` whose SourceResult holds this Java ByteBuffer dump. */
+  const answerWith = (secretBinary: Record<string, unknown>) => ({
+    action: 'respond' as const,
+    status: 200,
+    body: JSON.stringify({
+      Parameter: {
+        Name: name,
+        Type: 'SecureString',
+        Value: null,
+        SourceResult: JSON.stringify({ name: 'prod/cert', secretBinary }),
+      },
+    }),
+  })
+  const read = async (secretBinary: Record<string, unknown>) => {
+    const server = await start({ faults: [answerWith(secretBinary)] })
+    const handler = middy()
+      .use(extensionSecrets({ fetchData: { cert: parameter(name) }, port: server.port, token: testToken }))
+      .handler(async (_event, context) => context.cert)
+    return handler({}, lambdaContext()).then(
+      (value) => ({ value }),
+      (error: ExtensionSecretsError) => ({ codes: error.errors?.map((item) => item.code), error }),
+    )
+  }
+
+  test('signed bytes from offset to limit become the value', async () => {
+    const outcome = await read({ hb: [9, 1, -2, -128, 127, 9], offset: 1, limit: 5 })
+    expect(outcome).toHaveProperty('value')
+    expect([...((outcome as { value: Uint8Array }).value ?? [])]).toEqual([1, 254, 128, 127])
+  })
+
+  test.each<[string, Record<string, unknown>]>([
+    ['a negative offset', { hb: [1, 2, 3], offset: -1, limit: 2 }],
+    ['a fractional offset', { hb: [1, 2, 3], offset: 0.5, limit: 2 }],
+    ['a negative limit', { hb: [1, 2, 3], offset: 0, limit: -1 }],
+    ['a fractional limit', { hb: [1, 2, 3], offset: 0, limit: 1.5 }],
+    ['a limit past the bytes', { hb: [1, 2, 3], offset: 0, limit: 4 }],
+    ['an offset past the limit', { hb: [1, 2, 3], offset: 2, limit: 1 }],
+    ['an offset as a string', { hb: [1, 2, 3], offset: '0', limit: 3 }],
+    ['a byte out of range', { hb: [1, 300, 3] }],
+    ['a fractional byte', { hb: [1, 2.5, 3] }],
+    ['a byte that is not a number', { hb: [1, '2', 3] }],
+  ])('%s is MALFORMED_RESPONSE, not bytes', async (_name, secretBinary) => {
+    const outcome = await read(secretBinary)
+    expect(outcome).toMatchObject({ codes: ['MALFORMED_RESPONSE'] })
+    expect((outcome as { error: ExtensionSecretsError }).error.errors?.[0]?.message).toContain(
+      'has a SourceResult whose secretBinary is not a byte buffer',
+    )
   })
 })
