@@ -62,8 +62,11 @@ export const createLoad = (options: Resolved, connection: () => Connection, stor
   const emit = options.onEvent
   /** Per key: the raw answer its value was made from, so a hit does not parse and validate again. */
   const made: ({ raw: RawValue; value: unknown } | undefined)[] = []
-  /** Keys whose next fetch skips the Secrets Manager Agent's cache (`invalidate(keys, { refreshNow })`). */
-  const refreshNow = new Set<number>()
+  /**
+   * Keys whose next fetch skips the Secrets Manager Agent's cache (`invalidate(keys, { refreshNow })`), each
+   * with a count of such calls: a fetch that succeeds ends the bypass only if no call came while it ran.
+   */
+  const refreshNow = new Map<number, number>()
 
   const isFresh = (slot: Slot) =>
     cacheExpiry === -1 ||
@@ -136,13 +139,18 @@ export const createLoad = (options: Resolved, connection: () => Connection, stor
     id: string,
   ) => {
     const entry = entries[index]!
-    const bypass = refreshNow.has(index) && entry.source.service === 'secret'
-    const path = bypass ? requestPath(entry.source, true) : entry.path
+    // A version id names an answer that never changes: nothing for the agent to refresh.
+    const calls = entry.source.versionId === undefined ? refreshNow.get(index) : undefined
+    const path = calls === undefined ? entry.path : requestPath(entry.source, true)
     let request = round.requests.get(path)
     if (request !== undefined) return request
     request = fetchSource(conn, entry.source.service, path, round.signal)
     round.requests.set(path, request)
-    if (bypass) request.then((fetched) => 'raw' in fetched && refreshNow.delete(index))
+    if (calls !== undefined)
+      request.then(
+        (fetched) => 'raw' in fetched && refreshNow.get(index) === calls && refreshNow.delete(index),
+        () => undefined,
+      )
     if (store === undefined) return request
     const slot = store.get(id) ?? { at: 0 }
     store.set(id, slot)
@@ -191,7 +199,7 @@ export const createLoad = (options: Resolved, connection: () => Connection, stor
     id: string,
   ): Promise<Loaded | undefined> => {
     const entry = entries[index]!
-    const slot = store?.get(id)
+    let slot = store?.get(id)
     const started = performance.now()
     let cache: 'off' | 'miss' | 'expired' | 'shared' =
       store === undefined ? 'off' : slot?.raw === undefined ? 'miss' : 'expired'
@@ -208,9 +216,12 @@ export const createLoad = (options: Resolved, connection: () => Connection, stor
         throw keyError(entry, failure, { attempts: 0, elapsedMs: 0 })
       }
     }
-    if (slot?.inFlight !== undefined) {
+    let shared = slot?.inFlight
+    while (shared !== undefined) {
       cache = 'shared'
-      fetched = await Promise.race([slot.inFlight, until(round.signal)])
+      const joined = shared
+      fetched = await Promise.race([joined, until(round.signal)])
+      shared = undefined
       if (fetched === undefined) {
         fetched = {
           failure: {
@@ -221,13 +232,17 @@ export const createLoad = (options: Resolved, connection: () => Connection, stor
           elapsedMs: 0,
         }
       } else if ('failure' in fetched && budgetCodes.has(fetched.failure.code) && !round.signal?.aborted) {
-        fetched = await start(index, round, conn, store, id)
+        // Its time ran out, not this one's: ask again, once between all the invocations that waited.
+        const current = store?.get(id)
+        if (current?.inFlight !== undefined && current.inFlight !== joined) {
+          slot = current
+          shared = current.inFlight
+        } else fetched = await start(index, round, conn, store, id)
       } else {
         fetched = { ...fetched, attempts: 0, elapsedMs: Math.round(performance.now() - started) }
       }
-    } else {
-      fetched = await start(index, round, conn, store, id)
     }
+    fetched ??= await start(index, round, conn, store, id)
     const counts = { attempts: fetched.attempts, elapsedMs: fetched.elapsedMs }
     let error: ExtensionSecretsError
     if ('raw' in fetched) {
@@ -325,7 +340,7 @@ export const createLoad = (options: Resolved, connection: () => Connection, stor
     for (const index of indexes) {
       made[index] = undefined
       store?.delete(`${host}:${port}${entries[index]!.path}`)
-      if (bypass) refreshNow.add(index)
+      if (bypass) refreshNow.set(index, (refreshNow.get(index) ?? 0) + 1)
     }
   }
 

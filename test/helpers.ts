@@ -1,7 +1,7 @@
 import middy from '@middy/core'
 import { clearCache } from '@middy/util'
 import type { Context } from 'aws-lambda'
-import { afterEach, expect } from 'vitest'
+import { afterEach, beforeEach, expect, vi } from 'vitest'
 import { type Emulator, type EmulatorOptions, startEmulator } from '../src/emulator/index.js'
 import {
   ExtensionSecretsError,
@@ -112,3 +112,46 @@ export const urlHandler = (port: number, options: Partial<ExtensionSecretsOption
       extensionSecrets({ fetchData: { url: parameter('/app/api-url') }, port, token: testToken, ...options }),
     )
     .handler(async (_event, context) => context.url)
+
+/**
+ * The two clocks the middleware reads, moved by hand: `passes(ms)` moves the wall clock (`Date.now`) and
+ * the monotonic clock (`performance.now`) together, as time passing does; `stepWall(ms)` moves only the
+ * wall clock, as an NTP step or an operator changing the time does. With `frozen`, neither clock moves on
+ * its own, so ages and expiries are exact whatever the machine's load (timers stay real: deadlines still
+ * end waits). Restored after each test.
+ */
+export const useClocks = ({ frozen = false }: { frozen?: boolean } = {}) => {
+  const offsets = { wall: 0, monotonic: 0 }
+  let restore: (() => void) | undefined
+  beforeEach(() => {
+    offsets.wall = 0
+    offsets.monotonic = 0
+    const realDateNow = Date.now
+    const realPerformanceNow = performance.now.bind(performance)
+    const wallAtStart = realDateNow()
+    const monotonicAtStart = realPerformanceNow()
+    const dateNow = vi
+      .spyOn(Date, 'now')
+      .mockImplementation(() => (frozen ? wallAtStart : realDateNow()) + offsets.wall)
+    const performanceNow = vi
+      .spyOn(performance, 'now')
+      .mockImplementation(() => (frozen ? monotonicAtStart : realPerformanceNow()) + offsets.monotonic)
+    restore = () => {
+      dateNow.mockRestore()
+      performanceNow.mockRestore()
+    }
+  })
+  afterEach(() => {
+    restore?.()
+    restore = undefined
+  })
+  return {
+    passes(ms: number) {
+      offsets.wall += ms
+      offsets.monotonic += ms
+    },
+    stepWall(ms: number) {
+      offsets.wall += ms
+    },
+  }
+}

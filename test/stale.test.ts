@@ -1,6 +1,6 @@
 import middy from '@middy/core'
 import { clearCache } from '@middy/util'
-import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
+import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import {
   type ExtensionSecretsEvent,
   type ExtensionSecretsOptions,
@@ -8,22 +8,32 @@ import {
   isTransientError,
   secret,
 } from '../src/index.js'
-import { failureOf, lambdaContext, secretMarker, testToken, useEmulator } from './helpers.js'
+import { failureOf, lambdaContext, secretMarker, testToken, useClocks, useEmulator } from './helpers.js'
 
 // staleIfError: the last good value stands in for a failed refresh, within maxStale; see docs/rotation.md.
 
 const start = useEmulator()
 const plain = `${secretMarker}-plain`
 
-// Expiry and staleness follow Date.now(), which these tests move by hand: a busy machine cannot make a
-// value expire early or late. Request budgets follow performance.now(), which stays real.
+// Expiry and staleness follow the monotonic clock, which these tests move by hand (and which does not
+// move on its own): a busy machine cannot make a value expire early or late. Timers stay real, so
+// deadlines still end the waits.
+const { passes } = useClocks({ frozen: true })
+
+// A `when` that rejects must never become an unhandled rejection.
+const unhandled: unknown[] = []
+const onUnhandled = (reason: unknown) => unhandled.push(reason)
 beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['Date'] })
+  unhandled.length = 0
+  process.on('unhandledRejection', onUnhandled)
 })
 afterEach(() => {
-  vi.useRealTimers()
+  process.off('unhandledRejection', onUnhandled)
 })
-const passes = (ms: number) => vi.setSystemTime(Date.now() + ms)
+
+/** Real elapsed time, which the mocked clocks do not show. */
+const realMs = (since: bigint) => Number(process.hrtime.bigint() - since) / 1e6
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** An invocation with a second left: fetches that should succeed have plenty of time. */
 const roomy = () => lambdaContext(1_250)
@@ -91,7 +101,8 @@ describe('staleIfError', () => {
     passes(1)
     const error = await failureOf(() => handler({}, hurried()))
     expect(error.errors?.[0]?.code).toBe('EXTENSION_NOT_READY')
-    expect(events.at(-1)).toMatchObject({ type: 'failed', code: 'EXTENSION_NOT_READY', cache: 'expired' })
+    expect(events.at(-1)).toMatchObject({ type: 'failed', code: 'EXTENSION_NOT_READY' })
+    expect(events.at(-1)).not.toHaveProperty('ageMs')
   })
 
   test('the generic 400 (a deleted secret or revoked access) is not masked unless `when` says so', async () => {
@@ -185,5 +196,91 @@ describe('staleIfError', () => {
     const results = await Promise.all([1, 2, 3].map(() => handler({}, hurried())))
     expect(results).toEqual([plain, plain, plain])
     expect(events.filter((event) => event.type === 'stale')).toHaveLength(3)
+  })
+
+  describe('an async `when`', () => {
+    /** Cached, then expired, then the extension refuses the token: an answer that is never retried. */
+    const expiredThenRefused = async (
+      when: NonNullable<ExtensionSecretsOptions['staleIfError']>['when'],
+      events: ExtensionSecretsEvent[] = [],
+    ) => {
+      const server = await start()
+      const { handler } = staleHandler(server.port, events, { staleIfError: { maxStale: 300_000, when } })
+      expect(await handler({}, roomy())).toBe(plain)
+      passes(60_001)
+      server.setFaults([{ action: 'respond', status: 403, body: 'Bad Token' }])
+      return handler
+    }
+
+    test('is awaited: resolving true serves the stale value', async () => {
+      const events: ExtensionSecretsEvent[] = []
+      const seen: string[] = []
+      const handler = await expiredThenRefused(async (error) => {
+        seen.push(error.code)
+        await sleep(20)
+        return true
+      }, events)
+      expect(await handler({}, roomy())).toBe(plain)
+      expect(seen).toEqual(['TOKEN_REJECTED'])
+      expect(events.at(-1)).toMatchObject({
+        type: 'stale',
+        code: 'TOKEN_REJECTED',
+        status: 403,
+        ageMs: 60_001,
+      })
+    })
+
+    test('resolving false, or a thenable resolving true, are followed as answered', async () => {
+      const refusing = await expiredThenRefused(async () => false)
+      expect((await failureOf(() => refusing({}, roomy()))).errors?.[0]?.code).toBe('TOKEN_REJECTED')
+      clearCache()
+      const thenable = await expiredThenRefused(
+        () =>
+          ({
+            // biome-ignore lint/suspicious/noThenProperty: a PromiseLike that is not a Promise, on purpose
+            then: (resolve: (allowed: boolean) => void) => setTimeout(() => resolve(true), 5),
+          }) as unknown as PromiseLike<boolean>,
+      )
+      expect(await thenable({}, roomy())).toBe(plain)
+    })
+
+    test('a rejection allows nothing and is not an unhandled rejection', async () => {
+      const events: ExtensionSecretsEvent[] = []
+      const handler = await expiredThenRefused(async () => {
+        await sleep(5)
+        throw new Error('lookup failed')
+      }, events)
+      const error = await failureOf(() => handler({}, roomy()))
+      expect(error.errors?.[0]).toMatchObject({ code: 'TOKEN_REJECTED', status: 403 })
+      expect(events.at(-1)).toMatchObject({ type: 'failed', code: 'TOKEN_REJECTED' })
+      await sleep(20)
+      expect(unhandled).toEqual([])
+    })
+
+    test('one that never settles is cut at the deadline: the failure is reported, not a hang', async () => {
+      const handler = await expiredThenRefused(() => new Promise<boolean>(() => undefined))
+      const started = process.hrtime.bigint()
+      // 150 ms after the 250 ms deadlineMargin.
+      const error = await failureOf(() => handler({}, hurried()))
+      expect(error.errors?.[0]?.code).toBe('TOKEN_REJECTED')
+      expect(realMs(started)).toBeGreaterThanOrEqual(140)
+      expect(realMs(started)).toBeLessThan(1_000)
+    })
+
+    test('one that resolves true only after the deadline allows nothing, and its late rejection is handled', async () => {
+      for (const late of [true, 'reject'] as const) {
+        clearCache()
+        const handler = await expiredThenRefused(async () => {
+          await sleep(400)
+          if (late === 'reject') throw new Error('too late and broken')
+          return late
+        })
+        const started = process.hrtime.bigint()
+        expect((await failureOf(() => handler({}, hurried()))).errors?.[0]?.code).toBe('TOKEN_REJECTED')
+        expect(realMs(started)).toBeLessThan(390)
+      }
+      await sleep(450)
+      expect(unhandled).toEqual([])
+    })
   })
 })
