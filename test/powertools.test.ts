@@ -1,12 +1,7 @@
 import middy from '@middy/core'
 import { expect, test } from 'vitest'
-import {
-  extensionSecrets,
-  type LoggerLike,
-  type MetricsLike,
-  powertoolsEvents,
-  secret,
-} from '../src/index.js'
+import { extensionSecrets, secret } from '../src/index.js'
+import { type LoggerLike, type MetricsLike, metricNames, powertoolsEvents } from '../src/powertools.js'
 import { allText, lambdaContext, secretMarker, testToken, useEmulator } from './helpers.js'
 
 const start = useEmulator()
@@ -29,7 +24,11 @@ test('the Powertools adapter logs events at debug or warn and counts them as met
   const handler = middy()
     .use(
       extensionSecrets({
-        fetchData: { key: secret('prod/plain'), db: secret('prod/db') },
+        fetchData: {
+          key: secret('prod/plain'),
+          db: secret('prod/db'),
+          next: secret('prod/plain', { versionStage: 'AWSPENDING', optional: true }),
+        },
         port: server.port,
         token: testToken,
         retry: { maxRetryTime: 50 },
@@ -53,8 +52,55 @@ test('the Powertools adapter logs events at debug or warn and counts them as met
   expect(metrics).toContainEqual(['ExtensionSecretsFetch', 'Count', 1])
   expect(metrics).toContainEqual(['ExtensionSecretsFailure', 'Count', 1])
   expect(metrics).toContainEqual(['ExtensionSecretsFetchTime', 'Milliseconds', expect.any(Number)])
-  expect(metrics).toContainEqual(['ExtensionSecretsReadinessWait', 'Milliseconds', 0])
+  // A missing optional value is normal: debug, and counted.
+  expect(logged).toContainEqual({
+    level: 'debug',
+    message: 'middy-extension-secrets missing',
+    extra: { extensionSecrets: expect.objectContaining({ type: 'missing', key: 'next', status: 400 }) },
+  })
+  expect(metrics).toContainEqual(['ExtensionSecretsMissing', 'Count', 1])
+  expect(logged.map((entry) => entry.level).sort()).toEqual(['debug', 'debug', 'warn'])
+  expect(metrics).toHaveLength(4)
   const text = await allText({ logged, metrics })
   expect(text).not.toContain(secretMarker)
   expect(text).not.toContain(testToken)
+})
+
+test('hits and stale values are logged and counted under their stable metric names', async () => {
+  const server = await start()
+  const { logged, metrics, logger, metricsLike } = recorders()
+  const middleware = extensionSecrets({
+    fetchData: { key: secret('prod/plain') },
+    port: server.port,
+    token: testToken,
+    cacheExpiry: 200,
+    staleIfError: { maxStale: 60_000 },
+    onEvent: powertoolsEvents({ logger, metrics: metricsLike }),
+  })
+  const handler = middy()
+    .use(middleware)
+    .handler(async () => 'ok')
+  await handler({}, lambdaContext())
+  await handler({}, lambdaContext())
+  await new Promise((resolve) => setTimeout(resolve, 250))
+  server.setFaults([{ action: 'respond', status: 503 }])
+  await handler({}, lambdaContext(400))
+  expect(logged.map((entry) => `${entry.level} ${entry.message}`)).toEqual([
+    'debug middy-extension-secrets fetched',
+    'debug middy-extension-secrets hit',
+    'warn middy-extension-secrets stale',
+  ])
+  expect(metrics.map(([name]) => name)).toEqual([
+    metricNames.fetched,
+    'ExtensionSecretsFetchTime',
+    metricNames.hit,
+    metricNames.stale,
+  ])
+  expect(metricNames).toEqual({
+    hit: 'ExtensionSecretsCacheHit',
+    fetched: 'ExtensionSecretsFetch',
+    failed: 'ExtensionSecretsFailure',
+    stale: 'ExtensionSecretsStaleServed',
+    missing: 'ExtensionSecretsMissing',
+  })
 })
