@@ -9,6 +9,8 @@ const here = (path: string) => new URL(path, import.meta.url).pathname
 const packageAliases = [
   { find: /^middy-extension-secrets$/, replacement: here('./src/index.ts') },
   { find: /^middy-extension-secrets\/emulator$/, replacement: here('./src/emulator/index.ts') },
+  { find: /^middy-extension-secrets\/refresh-on$/, replacement: here('./src/refresh-on.ts') },
+  { find: /^middy-extension-secrets\/powertools$/, replacement: here('./src/powertools.ts') },
 ]
 
 export default defineConfig({

@@ -13,7 +13,7 @@ export const handler = middy()
         apiUrl: parameter('/app/api-url', { parse: 'text' }), // string
         hosts: parameter('/app/hosts', { parse: 'list' }), // StringList -> string[]
         signingKey: parameter('/app/signing-key', { parse: 'text' }), // SecureString, decrypted
-        previous: secret('prod/api-key', { versionStage: 'AWSPREVIOUS' }),
+        previous: secret('prod/api-key', { versionStage: 'AWSPREVIOUS', optional: true }), // absent: undefined
         flags: parameter('/app/flags', { version: 3, parse: 'json' }),
         cert: secret('prod/cert', { parse: 'binary' }), // SecretBinary -> Uint8Array
       },
