@@ -2,9 +2,11 @@ import middy from '@middy/core'
 import httpErrorHandler from '@middy/http-error-handler'
 import { afterEach, describe, expect, test, vi } from 'vitest'
 import { type ExtensionSecretsEvent, extensionSecrets, parameter, secret } from '../src/index.js'
-import { lambdaContext, secretMarker, testToken, useEmulator } from './helpers.js'
+import { type RefreshOnAnswer, refreshOn } from '../src/refresh-on.js'
+import { failureOf, lambdaContext, secretMarker, testToken, useEmulator } from './helpers.js'
 
-// invalidate(), refreshOn, bypassExtensionCache and stages; see docs/rotation.md.
+// invalidate(), the refreshOn middleware, invalidate(keys, { refreshNow }) and versions read through
+// versionStage + optional; see docs/rotation.md.
 
 const start = useEmulator()
 
@@ -34,20 +36,19 @@ afterEach(() => {
  */
 const fetchesAroundAuthFailure = async (
   server: { port: number; requests: unknown[] },
-  refreshOn: (error: unknown) => unknown,
+  predicate: (error: unknown) => RefreshOnAnswer | Promise<RefreshOnAnswer>,
   cacheKey: string,
 ) => {
+  const secrets = extensionSecrets({
+    fetchData: { key: secret('prod/plain') },
+    cacheExpiry: -1,
+    cacheKey,
+    port: server.port,
+    token: testToken,
+  })
   const handler = middy()
-    .use(
-      extensionSecrets({
-        fetchData: { key: secret('prod/plain') },
-        cacheExpiry: -1,
-        cacheKey,
-        port: server.port,
-        token: testToken,
-        refreshOn: refreshOn as never,
-      }),
-    )
+    .use(secrets)
+    .use(refreshOn(secrets, predicate))
     .handler(async (event) => {
       if ((event as { fail?: boolean }).fail) throw new AuthFailure('denied')
       return 'ok'
@@ -68,11 +69,11 @@ describe('refresh on demand', () => {
       cacheExpiry: -1,
       port: server.port,
       token: testToken,
-      refreshOn: (error) => (error instanceof AuthFailure ? ['key'] : false),
     })
     let accepted = `${secretMarker}-plain`
     const handler = middy()
       .use(middleware)
+      .use(refreshOn(middleware, (error) => (error instanceof AuthFailure ? ['key'] : false)))
       .handler(async (_event, context) => {
         if (context.key !== accepted) throw new AuthFailure('password authentication failed')
         return context.key
@@ -90,16 +91,15 @@ describe('refresh on demand', () => {
 
   test('refreshOn answering true drops every key; false or another error drops nothing', async () => {
     const server = await start()
+    const secrets = extensionSecrets({
+      fetchData: { key: secret('prod/plain'), url: parameter('/app/api-url') },
+      cacheExpiry: -1,
+      port: server.port,
+      token: testToken,
+    })
     const handler = middy()
-      .use(
-        extensionSecrets({
-          fetchData: { key: secret('prod/plain'), url: parameter('/app/api-url') },
-          cacheExpiry: -1,
-          port: server.port,
-          token: testToken,
-          refreshOn: (error) => error instanceof AuthFailure,
-        }),
-      )
+      .use(secrets)
+      .use(refreshOn(secrets, (error) => error instanceof AuthFailure))
       .handler(async (input) => {
         const event = input as { fail?: 'auth' | 'other' }
         if (event.fail === 'auth') throw new AuthFailure('denied')
@@ -125,15 +125,17 @@ describe('refresh on demand', () => {
         cacheKey: order,
         port: server.port,
         token: testToken,
-        refreshOn: (error) => {
-          seen.push(error)
-          return error instanceof AuthFailure
-        },
+      })
+      const refresh = refreshOn(secrets, (error) => {
+        seen.push(error)
+        return error instanceof AuthFailure
       })
       const errors = httpErrorHandler({ logger: false })
       // onError hooks run in reverse order of use(): the middleware used last sees the error first.
       const chain =
-        order === 'secrets-last' ? middy().use(errors).use(secrets) : middy().use(secrets).use(errors)
+        order === 'secrets-last'
+          ? middy().use(errors).use(secrets).use(refresh)
+          : middy().use(secrets).use(refresh).use(errors)
       return chain.handler(async (event) => {
         if ((event as { fail?: boolean }).fail) throw new AuthFailure('denied')
         return { statusCode: 200 }
@@ -164,18 +166,20 @@ describe('refresh on demand', () => {
     vi.spyOn(process, 'emitWarning').mockImplementation(((message: string) => {
       warnings.push(message)
     }) as never)
-    for (const refreshOn of [
+    for (const predicate of [
       () => {
         throw new Error('bug in the predicate')
       },
-      () => ['nope'] as never,
+      () => ['nope'],
     ]) {
-      expect(await fetchesAroundAuthFailure(server, refreshOn, `refresh-${warnings.length}`)).toBe(2)
+      expect(await fetchesAroundAuthFailure(server, predicate, `refresh-${warnings.length}`)).toBe(2)
     }
     expect(warnings).toEqual([
-      expect.stringContaining('refreshOn threw (Error); every key is refreshed'),
-      expect.stringContaining('refreshOn named a key that is not in fetchData'),
+      expect.stringContaining("refreshOn's predicate failed (Error); every key is refreshed"),
+      expect.stringContaining('refreshOn answered a key not in fetchData; every key is refreshed'),
     ])
+    // Neither message carries what the predicate said or threw.
+    expect(warnings.join(' ')).not.toMatch(/bug in the predicate|nope/)
   })
 
   test('an async refreshOn is awaited; one that rejects refreshes every key, with a warning', async () => {
@@ -184,15 +188,49 @@ describe('refresh on demand', () => {
     vi.spyOn(process, 'emitWarning').mockImplementation(((message: string) => {
       warnings.push(message)
     }) as never)
-    for (const [round, refreshOn] of [
+    for (const [round, predicate] of [
       async (error: unknown) => (error instanceof AuthFailure ? ['key'] : false),
       async () => {
         throw new Error('lookup failed')
       },
     ].entries()) {
-      expect(await fetchesAroundAuthFailure(server, refreshOn, `async-${round}`)).toBe(2)
+      expect(await fetchesAroundAuthFailure(server, predicate, `async-${round}`)).toBe(2)
     }
-    expect(warnings).toEqual([expect.stringContaining('refreshOn threw (Error); every key is refreshed')])
+    expect(warnings).toEqual([
+      expect.stringContaining("refreshOn's predicate failed (Error); every key is refreshed"),
+    ])
+  })
+
+  test("this package's own failures are not the handler's: refreshOn leaves the cache alone", async () => {
+    const server = await start()
+    const seen: unknown[] = []
+    const secrets = extensionSecrets({
+      fetchData: { key: secret('prod/plain'), gone: secret('prod/deleted', { optional: true }) },
+      cacheExpiry: -1,
+      port: server.port,
+      token: testToken,
+    })
+    const handler = middy()
+      .use(secrets)
+      .use(
+        refreshOn(secrets, (error) => {
+          seen.push(error)
+          return true
+        }),
+      )
+      .handler(async () => 'ok')
+    await handler({}, lambdaContext())
+    server.setValues({ parameters: {}, secrets: {} } as never)
+    server.clearCache()
+    secrets.invalidate(['key'])
+    await failureOf(() => handler({}, lambdaContext()))
+    expect(seen).toEqual([])
+  })
+
+  test('refreshOn refuses what is not a middleware or a predicate, at creation', () => {
+    const secrets = extensionSecrets({ fetchData: { key: secret('prod/plain') }, token: testToken })
+    expect(() => refreshOn({} as never, () => true)).toThrow(TypeError)
+    expect(() => refreshOn(secrets, ['key'] as never)).toThrow(TypeError)
   })
 
   test('invalidate(keys) from the handler drops those keys; invalidate() drops all', async () => {
@@ -226,9 +264,7 @@ describe('refresh on demand', () => {
   test('invalidate() rejects a key that is not in fetchData', () => {
     const middleware = extensionSecrets({ fetchData: { key: secret('prod/plain') }, token: testToken })
     expect(() => middleware.invalidate(['nope' as never])).toThrow(
-      new TypeError(
-        'middy-extension-secrets: `invalidate(keys)` names "nope", which is not a fetchData key; keys: key',
-      ),
+      new TypeError('middy-extension-secrets: `invalidate(keys)` names "nope", not a fetchData key (key)'),
     )
     expect(() => middleware.invalidate('key' as never)).toThrow(TypeError)
   })
@@ -270,57 +306,25 @@ describe("past the extension's own cache", () => {
     middleware.invalidate()
     expect(await handler({}, lambdaContext())).toBe(`${secretMarker}-plain`)
     expect(server.requests.at(-1)?.cached).toBe(true)
+    expect(server.requests.at(-1)?.query).not.toHaveProperty('refreshNow')
   })
 
-  test("bypassExtensionCache 'versionStage' asks for AWSCURRENT explicitly from the first refresh on", async () => {
-    const server = await start()
-    const middleware = extensionSecrets({
-      fetchData: { key: secret('prod/plain'), url: parameter('/app/api-url') },
-      cacheExpiry: 50,
-      port: server.port,
-      token: testToken,
-      bypassExtensionCache: 'versionStage',
-    })
-    const handler = middy()
-      .use(middleware)
-      .handler(async (_event, context) => context.key)
-    await handler({}, lambdaContext())
-    rotated(server)
-    middleware.invalidate()
-    expect(await handler({}, lambdaContext())).toBe(rotatedKey)
-    // Later fetches keep the explicit form: going back would meet the layer's older cached answer.
-    await new Promise((resolve) => setTimeout(resolve, 70))
-    expect(await handler({}, lambdaContext())).toBe(rotatedKey)
-    const secretPaths = servedPaths(server).filter((path) => path.includes('secretsmanager'))
-    expect(secretPaths).toEqual([
-      '/secretsmanager/get?secretId=prod%2Fplain',
-      '/secretsmanager/get?secretId=prod%2Fplain&versionStage=AWSCURRENT',
-      '/secretsmanager/get?secretId=prod%2Fplain&versionStage=AWSCURRENT',
-    ])
-    // Parameters have no such selector: asked for as before.
-    expect(
-      servedPaths(server)
-        .filter((path) => path.includes('parameters'))
-        .every((path) => !path.includes('Stage')),
-    ).toBe(true)
-  })
-
-  test("bypassExtensionCache 'refreshNow' sends refreshNow=true once, on the fetch after invalidate()", async () => {
+  test('invalidate(keys, { refreshNow: true }) sends refreshNow=true once, on the next fetch of those secrets', async () => {
     const server = await start()
     const middleware = extensionSecrets({
       fetchData: {
         key: secret('prod/plain'),
-        pinned: secret('prod/api-key', { versionStage: 'AWSPREVIOUS' }),
+        other: secret('prod/db'),
+        url: parameter('/app/api-url'),
       },
       port: server.port,
       token: testToken,
-      bypassExtensionCache: 'refreshNow',
     })
     const handler = middy()
       .use(middleware)
       .handler(async (_event, context) => context.key)
     await handler({}, lambdaContext())
-    middleware.invalidate()
+    middleware.invalidate(['key', 'url'], { refreshNow: true })
     await handler({}, lambdaContext())
     await handler({}, lambdaContext())
     const keyPaths = servedPaths(server).filter((path) => path.includes('prod%2Fplain'))
@@ -329,46 +333,72 @@ describe("past the extension's own cache", () => {
       '/secretsmanager/get?secretId=prod%2Fplain&refreshNow=true',
       '/secretsmanager/get?secretId=prod%2Fplain',
     ])
-    // A secret pinned to a version or stage is never sent a bypass.
+    // Only the secrets named: not the other secret, and parameters have no such switch.
     expect(servedPaths(server).filter((path) => path.includes('refreshNow'))).toHaveLength(1)
   })
-})
 
-describe('the refreshNow bypass, more', () => {
-  test('reaches every stage of a staged secret', async () => {
+  test('reaches versions read by stage, not one pinned by version id', async () => {
     const server = await start()
     const middleware = extensionSecrets({
-      fetchData: { key: secret('prod/api-key', { stages: ['previous'] }) },
+      fetchData: {
+        key: secret('prod/api-key'),
+        previous: secret('prod/api-key', { versionStage: 'AWSPREVIOUS', optional: true }),
+        pending: secret('prod/api-key', { versionStage: 'AWSPENDING', optional: true }),
+        pinned: secret('prod/api-key', { versionId: 'no-such-version', optional: true }),
+      },
       port: server.port,
       token: testToken,
-      bypassExtensionCache: 'refreshNow',
     })
     const handler = middy()
       .use(middleware)
       .handler(async () => 'ok')
-    middleware.invalidate()
+    middleware.invalidate(undefined, { refreshNow: true })
     await handler({}, lambdaContext())
     expect(servedPaths(server).sort()).toEqual([
       '/secretsmanager/get?secretId=prod%2Fapi-key&refreshNow=true',
+      '/secretsmanager/get?secretId=prod%2Fapi-key&versionId=no-such-version',
+      '/secretsmanager/get?secretId=prod%2Fapi-key&versionStage=AWSPENDING&refreshNow=true',
       '/secretsmanager/get?secretId=prod%2Fapi-key&versionStage=AWSPREVIOUS&refreshNow=true',
     ])
   })
 
-  test('an invalidate() during the bypassing fetch keeps the bypass for the next one', async () => {
+  test('the bypass stays until a fetch succeeds', async () => {
+    const server = await start({
+      faults: [{ action: 'respond', status: 403, body: 'Bad Token', times: 1 }],
+    })
+    const middleware = extensionSecrets({
+      fetchData: { key: secret('prod/plain') },
+      port: server.port,
+      token: testToken,
+    })
+    const handler = middy()
+      .use(middleware)
+      .handler(async () => 'ok')
+    middleware.invalidate(['key'], { refreshNow: true })
+    await failureOf(() => handler({}, lambdaContext()))
+    await handler({}, lambdaContext())
+    await handler({}, lambdaContext())
+    expect(servedPaths(server)).toEqual([
+      '/secretsmanager/get?secretId=prod%2Fplain&refreshNow=true',
+      '/secretsmanager/get?secretId=prod%2Fplain&refreshNow=true',
+      '/secretsmanager/get?secretId=prod%2Fplain',
+    ])
+  })
+
+  test('an invalidate(…, { refreshNow }) during the bypassing fetch keeps the bypass for the next one', async () => {
     const server = await start({ faults: [{ action: 'delay', ms: 100, times: 1 }] })
     const middleware = extensionSecrets({
       fetchData: { key: secret('prod/plain') },
       port: server.port,
       token: testToken,
-      bypassExtensionCache: 'refreshNow',
     })
     const handler = middy()
       .use(middleware)
       .handler(async () => 'ok')
-    middleware.invalidate()
+    middleware.invalidate(undefined, { refreshNow: true })
     const first = handler({}, lambdaContext())
     await new Promise((resolve) => setTimeout(resolve, 30))
-    middleware.invalidate()
+    middleware.invalidate(undefined, { refreshNow: true })
     await first
     await handler({}, lambdaContext())
     await handler({}, lambdaContext())
@@ -378,9 +408,33 @@ describe('the refreshNow bypass, more', () => {
       '/secretsmanager/get?secretId=prod%2Fplain',
     ])
   })
+
+  test('refreshOn(…, { refreshNow: true }) makes the refresh it triggers skip the agent’s cache', async () => {
+    const server = await start()
+    const secrets = extensionSecrets({
+      fetchData: { key: secret('prod/plain') },
+      cacheExpiry: -1,
+      port: server.port,
+      token: testToken,
+    })
+    const handler = middy()
+      .use(secrets)
+      .use(refreshOn(secrets, (error) => error instanceof AuthFailure, { refreshNow: true }))
+      .handler(async (event) => {
+        if ((event as { fail?: boolean }).fail) throw new AuthFailure('denied')
+        return 'ok'
+      })
+    await handler({}, lambdaContext())
+    await expect(handler({ fail: true }, lambdaContext())).rejects.toBeInstanceOf(AuthFailure)
+    await handler({}, lambdaContext())
+    expect(servedPaths(server)).toEqual([
+      '/secretsmanager/get?secretId=prod%2Fplain',
+      '/secretsmanager/get?secretId=prod%2Fplain&refreshNow=true',
+    ])
+  })
 })
 
-describe('stages', () => {
+describe('versions by stage, each an optional key', () => {
   const stagedValues = (pending: boolean) => ({
     secrets: {
       'prod/db': {
@@ -399,7 +453,11 @@ describe('stages', () => {
     middy()
       .use(
         extensionSecrets({
-          fetchData: { db: secret('prod/db', { stages: ['previous', 'pending'], field: 'password' }) },
+          fetchData: {
+            current: secret('prod/db', { field: 'password' }),
+            previous: secret('prod/db', { versionStage: 'AWSPREVIOUS', field: 'password', optional: true }),
+            pending: secret('prod/db', { versionStage: 'AWSPENDING', field: 'password', optional: true }),
+          },
           port,
           token: testToken,
           onEvent: (event) => {
@@ -407,9 +465,13 @@ describe('stages', () => {
           },
         }),
       )
-      .handler(async (_event, context) => context.db)
+      .handler(async (_event, context) => ({
+        current: context.current,
+        previous: context.previous,
+        pending: context.pending,
+      }))
 
-  test('a secret with stages yields { current, previous, pending } mid-rotation', async () => {
+  test('current, previous and pending mid-rotation, one request each', async () => {
     const server = await start({ values: stagedValues(true) as never })
     const value = await stagedHandler(server.port, [])({}, lambdaContext())
     expect(value).toEqual({
@@ -424,47 +486,75 @@ describe('stages', () => {
     ])
   })
 
-  test('a stage that does not exist is left out, with an event, not a failure', async () => {
+  test('a stage that does not exist is undefined, with a missing event, not a failure; and is asked again', async () => {
     const server = await start({ values: stagedValues(false) as never })
     const events: ExtensionSecretsEvent[] = []
-    const value = await stagedHandler(server.port, events)({}, lambdaContext())
-    expect(value).toEqual({ current: `${secretMarker}-new`, previous: `${secretMarker}-old` })
-    expect(Object.hasOwn(value as object, 'pending')).toBe(false)
+    const handler = stagedHandler(server.port, events)
+    const value = await handler({}, lambdaContext())
+    expect(value).toEqual({
+      current: `${secretMarker}-new`,
+      previous: `${secretMarker}-old`,
+      pending: undefined,
+    })
     expect(events).toContainEqual({
-      type: 'stage-missing',
-      key: 'db',
+      type: 'missing',
+      key: 'pending',
       source: 'secret',
       name: 'prod/db',
-      stage: 'pending',
+      code: 'UPSTREAM_ERROR',
       status: 400,
+      attempts: 1,
+      elapsedMs: expect.any(Number),
     })
+    // A missing value is not cached: once rotation stages it, the next invocation has it.
+    server.setValues(stagedValues(true) as never)
+    expect(await handler({}, lambdaContext())).toMatchObject({ pending: `${secretMarker}-next` })
   })
 
-  test('a current version that fails still fails the key, and so does a stage that is not merely absent', async () => {
+  test('a refused token fails every version, optional ones included: it is not a missing value', async () => {
     const server = await start({
       values: stagedValues(true) as never,
-      faults: [{ action: 'respond', status: 403, body: 'Bad Token', match: { name: 'prod/db' }, times: 1 }],
+      faults: [{ action: 'respond', status: 403, body: 'Bad Token', match: { name: 'prod/db' } }],
     })
-    await expect(stagedHandler(server.port, [])({}, lambdaContext())).rejects.toMatchObject({
-      code: 'FETCH_FAILED',
-      errors: [expect.objectContaining({ code: 'TOKEN_REJECTED', key: 'db' })],
-    })
+    const events: ExtensionSecretsEvent[] = []
+    const error = await failureOf(() => stagedHandler(server.port, events)({}, lambdaContext()))
+    expect(error.code).toBe('FETCH_FAILED')
+    expect(error.errors?.map((each) => [each.key, each.code]).sort()).toEqual([
+      ['current', 'TOKEN_REJECTED'],
+      ['pending', 'TOKEN_REJECTED'],
+      ['previous', 'TOKEN_REJECTED'],
+    ])
+    expect(events.filter((event) => event.type === 'missing')).toEqual([])
   })
 
-  test('stages share the current request with a plain entry for the same secret', async () => {
+  test('a 429 or a 5xx on an optional version is a failure, not a missing value', async () => {
+    for (const status of [429, 503]) {
+      const server = await start({
+        values: stagedValues(true) as never,
+        faults: [{ action: 'respond', status, body: 'busy', match: { name: 'prod/db' } }],
+      })
+      const events: ExtensionSecretsEvent[] = []
+      await failureOf(() => stagedHandler(server.port, events)({}, lambdaContext(500)))
+      expect(events.filter((event) => event.type === 'missing')).toEqual([])
+      expect(events.filter((event) => event.type === 'failed')).toHaveLength(3)
+    }
+  })
+
+  test('keys for the same version share one request', async () => {
     const server = await start({ values: stagedValues(true) as never })
     const handler = middy()
       .use(
         extensionSecrets({
           fetchData: {
-            db: secret('prod/db', { stages: ['previous'] }),
-            plain: secret('prod/db', { field: 'username' }),
+            db: secret('prod/db'),
+            username: secret('prod/db', { field: 'username' }),
+            previous: secret('prod/db', { versionStage: 'AWSPREVIOUS', optional: true }),
           },
           port: server.port,
           token: testToken,
         }),
       )
-      .handler(async (_event, context) => [context.db.current, context.db.previous, context.plain])
+      .handler(async (_event, context) => [context.db, context.previous, context.username])
     const [current, previous, username] = (await handler({}, lambdaContext())) as unknown[]
     expect(current).toEqual({ username: 'app', password: `${secretMarker}-new` })
     expect(previous).toEqual({ username: 'app', password: `${secretMarker}-old` })
