@@ -1,7 +1,9 @@
 // docs/options.md shows these. Every option with its default written out: leaving any of them out
 // changes nothing.
 import middy from '@middy/core'
-import { extensionSecrets, parameter, secret } from 'middy-extension-secrets'
+import { extensionSecrets, isTransientError, parameter, secret } from 'middy-extension-secrets'
+
+declare const outageDeclared: () => Promise<boolean>
 
 // #region defaults
 export const handler = middy()
@@ -13,14 +15,23 @@ export const handler = middy()
       },
       setToContext: true,
       hideSecrets: true,
-      // cacheKey: derived from fetchData, host, port and cacheExpiry
+      cacheKey: 'default',
       cacheExpiry: 0,
+      // staleIfError: off
       requestTimeout: 5_000,
-      retry: { maxRetryTime: 10_000, minTimeout: 10, maxTimeout: 20, factor: 2, randomize: true },
+      retry: {
+        retries: Number.POSITIVE_INFINITY,
+        minTimeout: 5,
+        maxTimeout: 8,
+        factor: 2,
+        randomize: true,
+        maxRetryTime: 10_000,
+      },
       deadlineMargin: 250,
-      // port: PARAMETERS_SECRETS_EXTENSION_HTTP_PORT, else 2773
+      // port: PARAMETERS_SECRETS_EXTENSION_HTTP_PORT, read at each invocation, else 2773
       host: '127.0.0.1',
-      // token: AWS_SESSION_TOKEN, read at each request
+      // token: AWS_SESSION_TOKEN, read at each invocation
+      // onEvent: none
     }),
   )
   .handler(async (_event: unknown, context) => context.apiUrl)
@@ -38,8 +49,23 @@ export const entries = {
   // Secrets Manager
   db: secret('prod/db'), // parse 'auto': JSON text becomes an object
   password: secret('prod/db', { field: 'password' }), // one field of the JSON
-  previous: secret('prod/api-key', { versionStage: 'AWSPREVIOUS' }), // a stage...
+  previous: secret('prod/api-key', { versionStage: 'AWSPREVIOUS' }), // a staging label...
   pinned: secret('prod/api-key', { versionId: 'a1b2c3d4-0000-4000-8000-000000000001' }), // ...or an id
   cert: secret('prod/cert', { parse: 'binary' }), // a SecretBinary as Uint8Array
+  // Either service
+  pending: secret('prod/api-key', { versionStage: 'AWSPENDING', optional: true }), // undefined if absent
 }
 // #endregion entries
+
+// #region stale-when
+export const tolerant = extensionSecrets({
+  fetchData: { flags: parameter('/app/flags', { parse: 'json' }) },
+  cacheExpiry: 60_000,
+  staleIfError: {
+    maxStale: 15 * 60_000,
+    // Also hide the generic 400 while an outage is declared; awaited within the invocation's deadline.
+    when: async (error) =>
+      isTransientError(error) || (error.code === 'UPSTREAM_ERROR' && (await outageDeclared())),
+  },
+})
+// #endregion stale-when

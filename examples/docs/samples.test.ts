@@ -30,7 +30,7 @@ const emulator = await startEmulator({
     },
   },
 })
-// The samples read the port when their middlewares are created, at import: set it first.
+// Lambda sets these two; the middleware reads them at each invocation.
 process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT = String(emulator.port)
 process.env.AWS_SESSION_TOKEN ??= 'local-test-token'
 const { logFailedKeys } = await import('./errors.js')
@@ -66,6 +66,7 @@ test('options.md: each fetchData entry produces what its comment says', async ()
   expect(values.previous).toBe('old-key')
   expect(values.pinned).toBe('new-key')
   expect(values.cert).toEqual(new Uint8Array([1, 2, 3]))
+  expect(values.pending).toBeUndefined()
 })
 
 test('errors.md: logFailedKeys logs one line per failed key, with no value in it', async () => {
