@@ -24,6 +24,17 @@ export const refreshing = middy()
   .handler(async () => ({ statusCode: 204 }))
 // #endregion refresh-on
 
+// #region refresh-now
+// Only where the AWS Secrets Manager Agent listens on the port, not the Lambda layer.
+export const throughAgent = middy()
+  .use(secrets)
+  .use(refreshOn(secrets, isAuthError, { refreshNow: true }))
+  .handler(async () => ({ statusCode: 204 }))
+
+// The same from anywhere else, such as a connection pool's error listener:
+export const onPoolAuthError = () => secrets.invalidate(['db'], { refreshNow: true })
+// #endregion refresh-now
+
 // #region order
 const ordered = extensionSecrets({ fetchData, cacheExpiry: 300_000 })
 export const handler = middy()
