@@ -160,10 +160,17 @@ const attemptOnce = (
           },
         })
       else if (code === 'ABORT_ERR') done({ retry: 'again', why: 'the deadline passed' })
-      else if (answering) done({ retry: 'again', why: `the connection failed inside the answer (${code})` })
+      // Bytes arrived but no head could be read: an answer cut short, not an extension still starting.
+      else if (answering || (req.socket?.bytesRead ?? 0) > bytesBefore)
+        done({ retry: 'again', why: `the connection failed inside the answer (${code})` })
       else if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EPIPE')
         done({ retry: 'wait', why: code === 'ECONNREFUSED' ? 'connection refused' : 'connection reset' })
       else done({ retry: 'again', why: `connection failed (${code})` })
+    })
+    // A kept-alive socket has read earlier answers: only bytes read for this request count.
+    let bytesBefore = 0
+    req.on('socket', (socket) => {
+      bytesBefore = socket.bytesRead
     })
     req.end()
   })
