@@ -1,13 +1,45 @@
 // docs/migrating.md shows these: the same values as the middleware each one replaces would read.
 import middy from '@middy/core'
 import { extensionSecrets, parameter, secret } from 'middy-extension-secrets'
+import { refreshOn } from 'middy-extension-secrets/refresh-on'
+
+/** PostgreSQL's code for a refused password. */
+const isAuthError = (error: unknown) => (error as { code?: unknown } | null)?.code === '28P01'
+
+// #region from-0-1
+// Was (0.1):
+//   extensionSecrets({
+//     fetchData: { db: secret('prod/db', { stages: ['previous'] }) },
+//     cacheExpiry: 300_000,
+//     refreshOn: isAuthError,
+//     bypassExtensionCache: 'refreshNow',
+//   })
+const secrets = extensionSecrets({
+  fetchData: {
+    db: secret<{ username: string; password: string }>('prod/db'),
+    // Was `context.db.previous`: undefined when there is no previous version.
+    previousDb: secret<{ username: string; password: string }>('prod/db', {
+      versionStage: 'AWSPREVIOUS',
+      optional: true,
+    }),
+  },
+  cacheExpiry: 300_000,
+})
+export const from01 = middy()
+  .use(secrets)
+  .use(refreshOn(secrets, isAuthError, { refreshNow: true }))
+  .handler(async (_event: unknown, context) => ({
+    user: context.db.username,
+    previousUser: context.previousDb?.username,
+  }))
+// #endregion from-0-1
 
 // #region from-ssm
 // Was: ssm({ fetchData: { apiUrl: '/app/api-url', hosts: '/app/hosts' }, setToContext: true,
 //            cacheExpiry: 15 * 60 * 1000 })
 export const fromSsm = extensionSecrets({
   fetchData: {
-    apiUrl: parameter('/app/api-url'), // parse 'auto' is @middy/ssm's jsonSafeParse
+    apiUrl: parameter('/app/api-url'), // parse 'auto': JSON objects and arrays, as jsonSafeParse
     hosts: parameter('/app/hosts'), // a StringList arrives as string[], as with @middy/ssm
   },
   // The extension caches too (300 s by default): 0 here is usually enough.

@@ -34,7 +34,9 @@ const emulator = await startEmulator({
 process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT = String(emulator.port)
 process.env.AWS_SESSION_TOKEN ??= 'local-test-token'
 const { logFailedKeys } = await import('./errors.js')
-const { fromExtensionAlpha, fromPowertools, fromSecretsManager, fromSsm } = await import('./migrating.js')
+const { from01, fromExtensionAlpha, fromPowertools, fromSecretsManager, fromSsm } = await import(
+  './migrating.js'
+)
 const { entries, handler: defaultsHandler } = await import('./options.js')
 const context = () => ({ getRemainingTimeInMillis: () => 3_000 }) as never
 
@@ -110,4 +112,9 @@ test('migrating.md: each replacement reads the values the old middleware read', 
   expect(await run(fromExtensionAlpha)).toMatchObject({ apiUrl: 'https://api.example.com' })
   expect((await run(fromExtensionAlpha)).db).toEqual({ username: 'app', password })
   expect(await fromPowertools({}, context())).toEqual({ apiUrl: 'https://api.example.com', user: 'app' })
+})
+
+test('migrating.md: from 0.1, the previous version is an optional key of its own', async () => {
+  // prod/db has no AWSPREVIOUS version in the emulator: the optional key is undefined, not a failure.
+  expect(await from01({}, context())).toEqual({ user: 'app', previousUser: undefined })
 })
