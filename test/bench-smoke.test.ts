@@ -32,7 +32,7 @@ describe.skipIf(process.env.MIDDY_MAJOR === '7')('npm run bench (smoke run)', ()
       expect(result.markdown).toContain(contender)
     }
     // Without Node 22 and 24 the Middy 7 cold starts are left out, and their targets with them.
-    expect(result.targets.map((target) => target.target)).toHaveLength(16)
+    expect(result.targets.map((target) => target.target)).toHaveLength(17)
     expect(result.markdown).not.toContain('bench-session-token')
     expect(result.markdown).not.toContain('bench-dummy-secret-access-key')
   }, 240_000)
