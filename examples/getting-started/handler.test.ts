@@ -1,6 +1,7 @@
 // Run with `npx vitest run`: the emulator stands in for the extension on loopback.
 import { startEmulator } from 'middy-extension-secrets/emulator'
 import { afterAll, beforeAll, expect, test } from 'vitest'
+import { handler } from './handler.js'
 
 const emulator = await startEmulator({
   values: {
@@ -9,13 +10,11 @@ const emulator = await startEmulator({
   },
 })
 
-let handler: typeof import('./handler.js').handler
-beforeAll(async () => {
-  // Lambda sets these two; here the emulator's port and any non-empty token. The port is read when
-  // the middleware is created, so the handler is imported after.
+beforeAll(() => {
+  // Lambda sets these two; here the emulator's port and any non-empty token. The middleware reads
+  // them at each invocation.
   process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT = String(emulator.port)
   process.env.AWS_SESSION_TOKEN ??= 'local-test-token'
-  ;({ handler } = await import('./handler.js'))
 })
 
 afterAll(() => emulator.close())

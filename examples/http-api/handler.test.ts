@@ -22,7 +22,7 @@ const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined)
 
 let handler: typeof import('./handler.js').handler
 beforeAll(async () => {
-  // The port is read when the middleware is created: set it before the handler module loads.
+  // Read by the middleware at each invocation; set here, before the first one.
   process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT = String(emulator.port)
   process.env.AWS_SESSION_TOKEN ??= 'local-test-token'
   ;({ handler } = await import('./handler.js'))

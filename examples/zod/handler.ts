@@ -1,6 +1,7 @@
 // Values checked by zod schemas. zod implements Standard Schema, which the `schema` option takes: the
 // schema's output becomes the value and its type, and a value that does not match fails the invocation
-// with VALIDATION_ERROR before the handler runs (no value is ever quoted in that error).
+// with VALIDATION_ERROR before the handler runs. For a secret the error gives only the number of issues;
+// for a plain String parameter (configuration, not a secret) it keeps zod's paths and messages.
 import middy from '@middy/core'
 import { extensionSecrets, parameter, secret } from 'middy-extension-secrets'
 import { z } from 'zod'
