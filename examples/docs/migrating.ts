@@ -3,6 +3,8 @@ import middy from '@middy/core'
 import { extensionSecrets, parameter, secret } from 'middy-extension-secrets'
 import { refreshOn } from 'middy-extension-secrets/refresh-on'
 
+type DbCredentials = { username: string; password: string }
+
 /** PostgreSQL's code for a refused password. */
 const isAuthError = (error: unknown) => (error as { code?: unknown } | null)?.code === '28P01'
 
@@ -16,9 +18,9 @@ const isAuthError = (error: unknown) => (error as { code?: unknown } | null)?.co
 //   })
 const secrets = extensionSecrets({
   fetchData: {
-    db: secret<{ username: string; password: string }>('prod/db'),
-    // Was `context.db.previous`: undefined when there is no previous version.
-    previousDb: secret<{ username: string; password: string }>('prod/db', {
+    db: secret<DbCredentials>('prod/db'),
+    // Was `context.db.previous`: undefined when there is no previous version, so the type says so.
+    previousDb: secret<DbCredentials | undefined>('prod/db', {
       versionStage: 'AWSPREVIOUS',
       optional: true,
     }),
