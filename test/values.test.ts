@@ -316,8 +316,8 @@ describe('a binary secret read through /aws/reference/secretsmanager/: the Sourc
     )
   }
 
-  test('signed bytes from offset to limit become the value', async () => {
-    const outcome = await read({ hb: [9, 1, -2, -128, 127, 9], offset: 1, limit: 5 })
+  test('signed bytes up to limit become the value', async () => {
+    const outcome = await read({ hb: [1, -2, -128, 127, 9], offset: 0, position: 0, limit: 4 })
     expect(outcome).toHaveProperty('value')
     expect([...((outcome as { value: Uint8Array }).value ?? [])]).toEqual([1, 254, 128, 127])
   })
