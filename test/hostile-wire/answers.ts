@@ -226,3 +226,32 @@ export const scriptOf = (hostile: Hostile, request: WireRequest): Step[] => {
   if (ending === 'reset') steps.push({ wait: 1 }, { reset: true })
   return steps
 }
+
+/** The table docs/reliability.md can show between its hostile-wire markers: the cases the suite runs. */
+export const hostileWireTable = (): string => {
+  const rows: [string, string, string][] = [
+    [
+      'the request echoed (token included) raw, percent-encoded or JSON-escaped, at the body start, across the 200-character excerpt or the 4 KiB read, with status 400, 401, 403, 404, 503 or 302',
+      '`UPSTREAM_ERROR`, `TOKEN_REJECTED` or `MALFORMED_RESPONSE`; the kept body has `[token]`',
+      'one (503: retried within the budget)',
+    ],
+    ...nonHttpCases.map((item): [string, string, string] => [item.name, '`MALFORMED_RESPONSE`', 'one']),
+    ...cutCases.map((item): [string, string, string] => [
+      `${item.name}, every time / once`,
+      '`MALFORMED_RESPONSE` / the value',
+      'retried within the budget',
+    ]),
+    ['the answer dripped one byte at a time, within requestTimeout', 'the value', 'one'],
+    ['the answer dripped slower than requestTimeout', '`TIMEOUT`', 'retried within the budget'],
+    [
+      `${hostileWireRuns} generated answers: status, body (valid, cut, echo, text), framing (lengths true or lying, chunked valid, bad or open, none, duplicated), a 20 KB header, split writes with pauses, FIN or RST, for the first 1-3 requests`,
+      'the value exactly, or a classified error',
+      'by the deadline',
+    ],
+  ]
+  return [
+    '| answer | outcome | requests |',
+    '| --- | --- | --- |',
+    ...rows.map((row) => `| ${row.join(' | ')} |`),
+  ].join('\n')
+}
