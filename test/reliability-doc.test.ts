@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { expect, test } from 'vitest'
 import { faultTable } from './fault-matrix.js'
+import { hostileWireTable } from './hostile-wire/answers.js'
 import { propertyRuns } from './property-runs.js'
 
 // docs/reliability.md shows tables generated from the lists the tests run, between markers; these
@@ -25,12 +26,13 @@ const cells = (markdown: string) =>
 
 /**
  * Each generated table: its marker name in docs/reliability.md and the function that writes it from the
- * list a suite runs. A suite that exports a list of its cases (the hostile-wire suite, the model-based
- * concurrency test) adds a row here and fills its markers with UPDATE_RELIABILITY_DOC=1; until then its
- * markers hold a placeholder that nothing checks.
+ * list a suite runs. A suite that exports a list of its cases (the model-based concurrency test, next)
+ * adds a row here and fills its markers with UPDATE_RELIABILITY_DOC=1; until then its markers hold a
+ * placeholder that nothing checks.
  */
 const tables: [string, () => string][] = [
   ['fault-matrix', faultTable],
+  ['hostile-wire', hostileWireTable],
   ['property-runs', runsTable],
 ]
 
