@@ -60,26 +60,49 @@ export interface Undeclared {
 
 /** Carries a declared value type for the type checker. Never present at run time. */
 export interface Typed<T> {
-  readonly __valueType?: T
+  /** In a tuple, so that a declared `T | undefined` keeps its `undefined` when read back. */
+  readonly __valueType?: [T]
 }
 
-/** Inferred objects keep unknown keys; this turns each into an error that names it. */
+/**
+ * Inferred objects keep unknown keys; this turns each into an error that names it: a required key that is
+ * the sentence (a message on the unknown key itself would meet a literal value, `1 & '✗ …'`, and reduce
+ * the whole object to `never`: "Type 'number' is not assignable to type 'never'").
+ */
 export type NoExtraKeys<O, Known> = {
-  [K in Exclude<keyof O, keyof Known>]: `✗ '${K & string}' is not an option here`
+  [K in Exclude<keyof O, keyof Known> as `✗ '${K & string}' is not an option here`]: never
 }
 
-/** Combinations the run-time checks refuse, refused by the type checker too, in a sentence. */
-type Conflicts<O> = (O extends { version: number; label: string }
-  ? { label: '✗ a parameter takes `version` or `label`, not both' }
+/**
+ * Combinations the run-time checks refuse, refused by the type checker too: each adds a required key that
+ * is the sentence, so the error reads `Property '✗ …' is missing` (a message on the option's own key
+ * would meet its literal type and reduce the whole options object to `never`).
+ */
+export type Conflicts<O> = (O extends { version: number; label: string }
+  ? { '✗ a parameter takes `version` or `label`, not both': never }
   : unknown) &
   (O extends { versionId: string; versionStage: string }
-    ? { versionStage: '✗ a secret takes `versionId` or `versionStage`, not both' }
+    ? { '✗ a secret takes `versionId` or `versionStage`, not both': never }
     : unknown) &
   (O extends { field: string; parse: 'text' | 'list' | 'binary' }
-    ? { field: "✗ `field` needs parse 'auto' or 'json'" }
+    ? { "✗ `field` needs parse 'auto' or 'json'": never }
     : unknown)
 
 type NoOptions = Record<never, never>
+
+/**
+ * A type given explicitly hides the options from the type checker (TypeScript infers all type arguments
+ * or none): `optional: true` would add an `undefined` it cannot see, so the declared type must hold it.
+ */
+type OptionsFor<T, Options> = [T] extends [Undeclared]
+  ? Options
+  : undefined extends T
+    ? Options
+    : Omit<Options, 'optional'> & {
+        optional?:
+          | false
+          | '✗ with a declared type, `optional: true` needs one that includes undefined: <T | undefined>'
+      }
 
 /**
  * A Parameter Store entry: `{ parameter: name, ...options }`. `parameter<T>(name)` declares the value's
@@ -91,7 +114,7 @@ export function parameter<
   const N extends string = string,
 >(
   name: N,
-  options?: O & ParameterOptions & NoExtraKeys<O, ParameterOptions> & Conflicts<O>,
+  options?: O & OptionsFor<T, ParameterOptions> & NoExtraKeys<O, ParameterOptions> & Conflicts<O>,
 ): { parameter: NoInfer<N> } & NoInfer<O> & Typed<T> {
   return { parameter: name, ...options } as { parameter: N } & O & Typed<T>
 }
@@ -102,12 +125,12 @@ export function parameter<
  */
 export function secret<T = Undeclared, const O extends SecretOptions = NoOptions>(
   id: string,
-  options?: O & SecretOptions & NoExtraKeys<O, SecretOptions> & Conflicts<O>,
+  options?: O & OptionsFor<T, SecretOptions> & NoExtraKeys<O, SecretOptions> & Conflicts<O>,
 ): { secret: string } & NoInfer<O> & Typed<T> {
   return { secret: id, ...options } as { secret: string } & O & Typed<T>
 }
 
-type Declared<E> = E extends { readonly __valueType?: infer T } ? T : Undeclared
+type Declared<E> = E extends { readonly __valueType?: [infer T] } ? T : Undeclared
 
 /** The parse modes an entry may use: its literal, or every mode when only known as a wide type. */
 type ModesOf<E> = E extends { parse: infer P extends ParseMode }
@@ -172,3 +195,105 @@ export type ValueOf<E> = E extends { optional: true }
 
 /** The values a `fetchData` object produces, by key. */
 export type ValuesOf<F> = { -readonly [K in keyof F]: ValueOf<F[K]> }
+
+// What the run-time checks refuse in a `fetchData` object, refused by the type checker too, in a sentence.
+
+/** Members of the Lambda context, of Middy 7's durable context and of every object. */
+type ReservedKey =
+  | keyof typeof Object.prototype
+  | '__proto__'
+  | '__defineGetter__'
+  | '__defineSetter__'
+  | '__lookupGetter__'
+  | '__lookupSetter__'
+  | 'prototype'
+  | 'callbackWaitsForEmptyEventLoop'
+  | 'functionName'
+  | 'functionVersion'
+  | 'invokedFunctionArn'
+  | 'memoryLimitInMB'
+  | 'awsRequestId'
+  | 'logGroupName'
+  | 'logStreamName'
+  | 'identity'
+  | 'clientContext'
+  | 'tenantId'
+  | 'getRemainingTimeInMillis'
+  | 'done'
+  | 'fail'
+  | 'succeed'
+  | 'lambdaContext'
+  | 'executionContext'
+  | 'durableExecutionArn'
+  | 'step'
+  | 'wait'
+  | 'waitForCallback'
+  | 'waitForCondition'
+  | 'createCallback'
+  | 'invoke'
+  | 'parallel'
+  | 'map'
+  | 'runInChildContext'
+  | 'promise'
+  | 'logger'
+  | 'configureLogger'
+
+type Digit = '0' | '1' | '2' | '3' | '4' | '5' | '6' | '7' | '8' | '9'
+/** ASCII characters no JavaScript identifier holds (the run-time check also refuses the rest). */
+type NotInIdentifier =
+  | ' '
+  | '-'
+  | '.'
+  | '/'
+  | ':'
+  | '@'
+  | '#'
+  | '!'
+  | '?'
+  | '+'
+  | '*'
+  | '='
+  | ','
+  | ';'
+  | '('
+  | ')'
+  | '['
+  | ']'
+  | '{'
+  | '}'
+  | '<'
+  | '>'
+  | '"'
+  | "'"
+  | '`'
+  | '\\'
+  | '|'
+  | '&'
+  | '%'
+  | '^'
+  | '~'
+  | '\t'
+  | '\n'
+
+type KeyProblem<K> = K extends number
+  ? `✗ ${K} is not a JavaScript identifier: keys are used as they are on the context`
+  : K extends ReservedKey
+    ? `✗ '${K & string}' would replace a member of the Lambda context: choose another key`
+    : K extends '' | `${Digit}${string}` | `${string}${NotInIdentifier}${string}`
+      ? `✗ '${K & string}' is not a JavaScript identifier: keys are used as they are on the context`
+      : undefined
+
+/** A parameter()/secret() result carries its declared type under this key. */
+type Carried = { readonly __valueType?: unknown }
+
+/** An entry written as a plain object gets the checks parameter() and secret() make. */
+type EntryChecks<E> = E extends { parameter: string }
+  ? NoExtraKeys<E, ParameterEntry & Carried> & Conflicts<E>
+  : E extends { secret: string }
+    ? NoExtraKeys<E, SecretEntry & Carried> & Conflicts<E>
+    : unknown
+
+/** `fetchData` as given, with an error that names each refused key or option. */
+export type CheckedFetchData<F> = {
+  [K in keyof F]: KeyProblem<K> extends undefined ? F[K] & EntryChecks<F[K]> : KeyProblem<K>
+}

@@ -1,7 +1,7 @@
 import type { MiddlewareObj } from '@middy/core'
 import type { Context as LambdaContext } from 'aws-lambda'
 import { describe, fail } from './checks.js'
-import type { ValuesOf } from './entries.js'
+import type { CheckedFetchData, NoExtraKeys, ValuesOf } from './entries.js'
 import { createEmit } from './events.js'
 import type { Connection } from './extension.js'
 import { createLoad, type Loaded, type Slot } from './load.js'
@@ -49,7 +49,7 @@ type Util = typeof import('@middy/util')
  * Throws a `TypeError` at creation for any bad option.
  */
 export function extensionSecrets<const O extends ExtensionSecretsOptions>(
-  options: O,
+  options: O & NoExtraKeys<O, ExtensionSecretsOptions> & { fetchData: CheckedFetchData<O['fetchData']> },
 ): ExtensionSecretsMiddleware<O> {
   const resolved = resolveOptions(options)
   const { entries, setToContext, hideSecrets, cacheKey } = resolved

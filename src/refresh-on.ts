@@ -2,7 +2,7 @@ import type { MiddlewareObj } from '@middy/core'
 import { ExtensionSecretsError } from './errors.js'
 
 /** What `refreshOn`'s predicate answers: drop every cached value (`true`), none, or those of the keys. */
-export type RefreshOnAnswer = boolean | readonly string[]
+export type RefreshOnAnswer<K extends string = string> = boolean | readonly K[]
 
 export interface RefreshOnOptions {
   /** Also skip the AWS Secrets Manager Agent's cache on the next fetch (see `invalidate`). */
@@ -27,7 +27,7 @@ export const refreshOn = <K extends string>(
   secrets: Invalidates<K>,
   predicate: (
     error: unknown,
-  ) => RefreshOnAnswer | false | undefined | PromiseLike<RefreshOnAnswer | false | undefined>,
+  ) => RefreshOnAnswer<NoInfer<K>> | undefined | PromiseLike<RefreshOnAnswer<NoInfer<K>> | undefined>,
   options: RefreshOnOptions = {},
 ): MiddlewareObj => {
   if (typeof secrets?.invalidate !== 'function')

@@ -3,17 +3,19 @@ import type { Context } from 'aws-lambda'
 import { describe, expectTypeOf, test } from 'vitest'
 import {
   type ExtensionSecretsError,
+  type ExtensionSecretsEvent,
   extensionSecrets,
   type FetchEntry,
-  type JsonArray,
-  type JsonObject,
   type JsonValue,
   parameter,
   type StandardSchemaV1,
   secret,
 } from '../src/index.js'
+import { refreshOn } from '../src/refresh-on.js'
 
 type DbCredentials = { username: string; password: string }
+type JsonObject = { [key: string]: JsonValue }
+type JsonArray = JsonValue[]
 
 // A minimal Standard Schema, as zod or valibot would provide.
 declare const portSchema: StandardSchemaV1<unknown, number>
@@ -174,46 +176,132 @@ describe('option types', () => {
   })
 })
 
-describe('rotation and observability types', () => {
-  test('stages give { current, and the listed stages as optional }', () => {
-    const middleware = extensionSecrets({
-      fetchData: {
-        db: secret('prod/db', { stages: ['previous', 'pending'], schema: dbSchema }),
-        password: secret('prod/db', { stages: ['previous'], field: 'password' }),
-      },
-    })
+describe('optional values', () => {
+  test('`optional: true` adds undefined to whatever the entry produces', () => {
     middy()
-      .use(middleware)
+      .use(
+        extensionSecrets({
+          fetchData: {
+            previous: secret('prod/db', { versionStage: 'AWSPREVIOUS', schema: dbSchema, optional: true }),
+            pending: secret<DbCredentials | undefined>('prod/db', {
+              versionStage: 'AWSPENDING',
+              optional: true,
+            }),
+            flag: parameter('/app/flag', { parse: 'text', optional: true }),
+            plain: { parameter: '/app/hosts', parse: 'list', optional: true },
+            required: parameter('/app/url', { parse: 'text', optional: false }),
+            current: secret('prod/db', { schema: dbSchema }),
+          },
+        }),
+      )
       .handler(async (_event, context) => {
-        expectTypeOf(context.db.current).toEqualTypeOf<DbCredentials>()
-        expectTypeOf(context.db.previous).toEqualTypeOf<DbCredentials | undefined>()
-        expectTypeOf(context.db.pending).toEqualTypeOf<DbCredentials | undefined>()
-        expectTypeOf(context.password.current).toEqualTypeOf<JsonValue>()
-        // @ts-expect-error pending was not asked for
-        context.password.pending
+        expectTypeOf(context.previous).toEqualTypeOf<DbCredentials | undefined>()
+        expectTypeOf(context.pending).toEqualTypeOf<DbCredentials | undefined>()
+        expectTypeOf(context.flag).toEqualTypeOf<string | undefined>()
+        expectTypeOf(context.plain).toEqualTypeOf<string[] | undefined>()
+        expectTypeOf(context.required).toEqualTypeOf<string>()
+        expectTypeOf(context.current).toEqualTypeOf<DbCredentials>()
       })
-    // @ts-expect-error 'current' is always fetched; only the others are listed
-    secret('prod/db', { stages: ['current'] })
-    // @ts-expect-error a declared type cannot see `stages`: type staged secrets through `schema`
-    secret<DbCredentials>('prod/db', { stages: ['previous'] })
-    const options = { stages: ['previous'] as const }
-    // @ts-expect-error nor can it through a variable
-    secret<DbCredentials>('prod/db', options)
   })
 
+  test('a declared type must include undefined to be optional: the options are hidden from it', () => {
+    // @ts-expect-error the value may be undefined, which DbCredentials does not say
+    secret<DbCredentials>('prod/db', { versionStage: 'AWSPENDING', optional: true })
+    secret<DbCredentials>('prod/db', { optional: false })
+    parameter<string | undefined>('/app/flag', { optional: true })
+  })
+
+  test('an optional only known at run time may be undefined', () => {
+    const optional = Math.random() > 0.5
+    middy()
+      .use(extensionSecrets({ fetchData: { flag: parameter('/app/flag', { parse: 'text', optional }) } }))
+      .handler(async (_event, context) => {
+        expectTypeOf(context.flag).toEqualTypeOf<string | undefined>()
+      })
+  })
+})
+
+describe('mistakes the types refuse, as the run-time checks do', () => {
+  test('conflicting selectors and a field without JSON, in helpers and plain objects', () => {
+    // @ts-expect-error a parameter takes `version` or `label`, not both
+    parameter('/a', { version: 2, label: 'Prod' })
+    // @ts-expect-error a secret takes `versionId` or `versionStage`, not both
+    secret('a', { versionId: 'v1', versionStage: 'AWSPREVIOUS' })
+    // @ts-expect-error `field` needs parse 'auto' or 'json'
+    secret('a', { field: 'password', parse: 'text' })
+    // @ts-expect-error `field` needs parse 'auto' or 'json'
+    parameter('/a', { field: 'x', parse: 'list' })
+    extensionSecrets({
+      fetchData: {
+        // @ts-expect-error the same refusal for a plain object
+        a: { parameter: '/a', version: 2, label: 'Prod' },
+        // @ts-expect-error the same refusal for a plain object
+        b: { secret: 'b', versionId: 'v1', versionStage: 'AWSCURRENT' },
+        // @ts-expect-error the same refusal for a plain object
+        c: { secret: 'c', field: 'password', parse: 'text' },
+      },
+    })
+    // Each alone is fine.
+    parameter('/a', { version: 2 })
+    secret('a', { versionStage: 'AWSPREVIOUS', field: 'password', parse: 'json' })
+  })
+
+  test('keys that would replace a member of the context, or are not identifiers', () => {
+    extensionSecrets({
+      fetchData: {
+        // @ts-expect-error a member of the Lambda context
+        awsRequestId: parameter('/a'),
+        // @ts-expect-error a member of Middy 7's durable context
+        step: parameter('/a'),
+        // @ts-expect-error a member of every object
+        toString: parameter('/a'),
+        // @ts-expect-error not an identifier
+        'db-password': secret('prod/db'),
+        // @ts-expect-error not an identifier
+        '2fa': secret('prod/db'),
+        // @ts-expect-error not an identifier
+        0: secret('prod/db'),
+      },
+    })
+    extensionSecrets({ fetchData: { dbPassword: secret('prod/db'), $ok: secret('a'), _ok: secret('b') } })
+  })
+
+  test('misspelt and removed options', () => {
+    // @ts-expect-error cachExpiry is a typo
+    extensionSecrets({ fetchData: { a: parameter('/a') }, cachExpiry: 1 })
+    // @ts-expect-error refreshOn is a middleware now
+    extensionSecrets({ fetchData: { a: parameter('/a') }, refreshOn: () => true })
+    // @ts-expect-error stages became separate optional keys
+    secret('a', { stages: ['previous'] })
+    // @ts-expect-error a misspelt entry option in a plain object
+    extensionSecrets({ fetchData: { a: { parameter: '/a', verison: 3 } } })
+  })
+})
+
+describe('rotation and observability types', () => {
   test('invalidate takes fetchData keys only, and onEvent events are a discriminated union', () => {
     const middleware = extensionSecrets({
       fetchData: { db: secret('prod/db'), url: parameter('/app/url') },
       onEvent: (event) => {
-        if (event.type === 'fetched') expectTypeOf(event.readinessWaitMs).toEqualTypeOf<number>()
-        if (event.type === 'invalidated') expectTypeOf(event.keys).toEqualTypeOf<string[]>()
+        if (event.type === 'fetched')
+          expectTypeOf(event.cache).toEqualTypeOf<'off' | 'miss' | 'expired' | 'shared'>()
+        if (event.type === 'hit') expectTypeOf(event.ageMs).toEqualTypeOf<number>()
         if (event.type === 'failed') expectTypeOf(event.code).toEqualTypeOf<ExtensionSecretsError['code']>()
       },
-      refreshOn: (error) => (error instanceof Error ? ['db'] : false),
     })
+    expectTypeOf<ExtensionSecretsEvent['type']>().toEqualTypeOf<
+      'hit' | 'fetched' | 'missing' | 'failed' | 'stale'
+    >()
     middleware.invalidate()
     middleware.invalidate(['db', 'url'])
+    middleware.invalidate(['db'], { refreshNow: true })
     // @ts-expect-error not a fetchData key
     middleware.invalidate(['nope'])
+    middy()
+      .use(middleware)
+      .use(refreshOn(middleware, (error) => (error instanceof Error ? ['db'] : false)))
+      .use(refreshOn(middleware, async () => true, { refreshNow: true }))
+      // @ts-expect-error refreshOn names fetchData keys only
+      .use(refreshOn(middleware, () => ['nope']))
   })
 })
