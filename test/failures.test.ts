@@ -34,7 +34,7 @@ describe('failures', () => {
     })
     expect(keyError?.body).toBe('an unexpected error occurred while executing request')
     // The layer's generic 400 hides the cause: the reason points to the function's logs.
-    expect(keyError?.message).toMatch(/not found, denied or throttled upstream: see the function's logs/)
+    expect(keyError?.message).toMatch(/not found, denied or throttled upstream \(see the function's logs\)/)
     server.setValues({
       ...fixtureValues,
       secrets: { ...fixtureValues.secrets, 'prod/missing': 'arrived' },
