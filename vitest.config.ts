@@ -9,6 +9,8 @@ const here = (path: string) => new URL(path, import.meta.url).pathname
 const packageAliases = [
   { find: /^middy-extension-secrets$/, replacement: here('./src/index.ts') },
   { find: /^middy-extension-secrets\/emulator$/, replacement: here('./src/emulator/index.ts') },
+  { find: /^middy-extension-secrets\/deploy$/, replacement: here('./src/deploy/index.ts') },
+  { find: /^middy-extension-secrets\/cdk$/, replacement: here('./src/deploy/cdk.ts') },
 ]
 
 export default defineConfig({
