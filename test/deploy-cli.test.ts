@@ -5,8 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import * as exampleConfig from '../examples/deploy/config.js'
-import { extensionDeployment } from '../src/deploy/index.js'
+import { deployment } from '../examples/deploy/deployment.js'
 import { parseCommandLine } from '../src/deploy-cli/args.js'
 import { runPolicyCommand } from '../src/deploy-cli/run.js'
 
@@ -55,16 +54,12 @@ describe('in process', () => {
       'info',
       '--format',
       'json',
+      '--kms-key-arn',
+      'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
     )
     expect({ code, err }).toEqual({ code: 0, err: '' })
-    expect(JSON.parse(out)).toEqual(
-      extensionDeployment(exampleConfig, {
-        region: 'eu-west-1',
-        account: '111122223333',
-        architecture: 'arm64',
-        settings: { logLevel: 'info' },
-      }),
-    )
+    // examples/deploy/deployment.ts computes the same in code, as docs/deploying.md shows.
+    expect(JSON.parse(out)).toEqual(deployment)
     expect(JSON.parse(out).environment).toEqual({
       PARAMETERS_SECRETS_EXTENSION_LOG_LEVEL: 'info',
       SECRETS_MANAGER_TTL: '60',

@@ -2,7 +2,7 @@
 // extension accepts, nothing more, in a deterministic order.
 import { describe, expect, test } from 'vitest'
 import { extensionPolicy, type PolicyOptions } from '../src/deploy/index.js'
-import { parameter, secret } from '../src/index.js'
+import { type ExtensionSecretsOptions, parameter, secret } from '../src/index.js'
 
 const scope: PolicyOptions = { region: 'eu-west-1', account: '111122223333' }
 /** A CloudFormation-style placeholder, `${Name}`, as templates write them. */
@@ -198,6 +198,13 @@ describe('the document', () => {
     expect(resourcesOf({ fetchData: parameter('/x') })).toEqual({
       'ssm:GetParameter': ['arn:aws:ssm:eu-west-1:111122223333:parameter/x'],
     })
+  })
+
+  test("accepts the middleware's options as the package types them (checked by tsc too)", () => {
+    const options: ExtensionSecretsOptions = { fetchData: { db: secret('prod/db') }, cacheExpiry: 1_000 }
+    expect(extensionPolicy(options, scope).Statement.map((statement) => statement.Action)).toEqual([
+      ['secretsmanager:GetSecretValue'],
+    ])
   })
 
   test("reads only names and selectors: the middleware's other keys, valid or not, are ignored", () => {

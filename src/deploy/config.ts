@@ -8,8 +8,13 @@ import { checkBoolean, checkInteger, checkText, describe, fail, isObject } from 
 /** The `fetchData` record of the middleware: entries made by `parameter(...)` / `secret(...)` or plain objects. */
 export type FetchDataRecord = Readonly<Record<string, object>>
 
-/** The record itself, or anything carrying it: the middleware's options object, the middleware object. */
-export type DeploymentConfig = FetchDataRecord | { readonly fetchData: FetchDataRecord }
+/**
+ * The record itself, or anything carrying it: the middleware's options object (whose `cacheExpiry` is
+ * read too), the middleware object.
+ */
+export type DeploymentConfig =
+  | FetchDataRecord
+  | { readonly fetchData: FetchDataRecord; readonly cacheExpiry?: number }
 
 /** One read the function makes through the extension. */
 export type Source = ({ kind: 'parameter'; name: string } | { kind: 'secret'; id: string }) & {
