@@ -11,6 +11,8 @@ const packageAliases = [
   { find: /^middy-extension-secrets\/emulator$/, replacement: here('./src/emulator/index.ts') },
   { find: /^middy-extension-secrets\/refresh-on$/, replacement: here('./src/refresh-on.ts') },
   { find: /^middy-extension-secrets\/powertools$/, replacement: here('./src/powertools.ts') },
+  { find: /^middy-extension-secrets\/deploy$/, replacement: here('./src/deploy/index.ts') },
+  { find: /^middy-extension-secrets\/cdk$/, replacement: here('./src/deploy/cdk.ts') },
 ]
 
 export default defineConfig({

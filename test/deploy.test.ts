@@ -1,26 +1,35 @@
 // The deployment examples under examples/deploy say the same thing four ways (SAM, CDK, Serverless,
-// Terraform). Each is read here (the CDK stack is synthesized, offline, with esbuild bundling the real
-// handler) and checked for the same facts: the extension layer, least-privilege IAM covering exactly
-// the names the handler asks the extension for, and the extension's environment variables.
+// Terraform), from one configuration (examples/deploy/config.ts). Each is read here (the CDK stack is
+// synthesized, offline, with esbuild bundling the real handler) and compared with what
+// middy-extension-secrets/deploy computes from that configuration: the layer, the policy statement by
+// statement, and the extension's environment variables. The handler itself is run against the emulator
+// to check that it reads exactly the names of the configuration.
 import { existsSync, readFileSync } from 'node:fs'
 import { App } from 'aws-cdk-lib'
 import { Template } from 'aws-cdk-lib/assertions'
+import {
+  type Architecture,
+  extensionEnvironment,
+  extensionLayerArn,
+  extensionPolicy,
+  type PolicyOptions,
+} from 'middy-extension-secrets/deploy'
 import { startEmulator } from 'middy-extension-secrets/emulator'
 import { beforeAll, describe, expect, test } from 'vitest'
 import { parseDocument } from 'yaml'
 import { OrdersStack } from '../examples/deploy/cdk/stack.js'
+import { cacheExpiry, extensionSettings, fetchData } from '../examples/deploy/config.js'
 import { type HclBlock, type HclValue, parseHcl } from './hcl.js'
 
 const root = new URL('..', import.meta.url).pathname
 const read = (path: string) => readFileSync(new URL(`../${path}`, import.meta.url), 'utf8')
 
-const layerArn =
-  'arn:aws:lambda:us-east-1:177933569100:layer:AWS-Parameters-and-Secrets-Lambda-Extension-Arm64:24'
-const extensionEnvironment = {
-  SECRETS_MANAGER_TTL: '60',
-  SSM_PARAMETER_STORE_TTL: '300',
-  PARAMETERS_SECRETS_EXTENSION_LOG_LEVEL: 'info',
-}
+/** A placeholder as each tool writes it, `${name}`: resolved at deploy time, compared as text here. */
+const placeholder = (name: string) => `\${${name}}`
+
+/** The CDK stack is synthesized for a region other than the templates' us-east-1: its layer must follow. */
+const cdkRegion = 'eu-west-1'
+const cdkKmsKey = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab'
 
 interface Statement {
   actions: string[]
@@ -37,6 +46,10 @@ interface Deployment {
   statements: Statement[]
   /** The handler's source file, relative to the repository root. */
   entry: string
+  /** The region its layer is for. */
+  region: string
+  /** The scope its policy is written for: its tool's placeholders, or the stack's values. */
+  scope: PolicyOptions
 }
 
 const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : [value])
@@ -106,6 +119,14 @@ const readSam = (): Deployment => {
     environment: properties.Environment.Variables,
     statements: properties.Policies.flatMap((policy: any) => cloudFormationStatements(policy.Statement)),
     entry: `${properties.CodeUri.replace(/^(\.\.\/){3}/, '')}${metadata.BuildProperties.EntryPoints[0]}`,
+    region: 'us-east-1',
+    scope: {
+      region: placeholder('AWS::Region'),
+      account: placeholder('AWS::AccountId'),
+      partition: placeholder('AWS::Partition'),
+      urlSuffix: 'amazonaws.com',
+      kmsKeyArns: [placeholder('SecretKmsKeyArn')],
+    },
   }
 }
 
@@ -121,11 +142,15 @@ const readServerless = (): Deployment => {
     architecture: service.provider.architecture,
     runtime: service.provider.runtime,
     environment: service.provider.environment,
-    statements: cloudFormationStatements(service.provider.iam.role.statements).map((statement) => ({
-      ...statement,
-      resources: statement.resources.map(resolve),
-    })),
+    statements: cloudFormationStatements(service.provider.iam.role.statements),
     entry: `${fn.handler.replace(/\.handler$/, '')}.ts`,
+    region: service.provider.region,
+    scope: {
+      region: placeholder('aws:region'),
+      account: placeholder('aws:accountId'),
+      partition: 'aws',
+      kmsKeyArns: [placeholder('param:secretKmsKeyArn')],
+    },
   }
 }
 
@@ -189,6 +214,14 @@ const readTerraform = (): Deployment => {
     environment: Object.fromEntries(Object.entries(environment).map(([key, value]) => [key, text(value)])),
     statements,
     entry: /npx esbuild (\S+)/.exec(read('examples/deploy/terraform/main.tf'))![1]!,
+    region: 'us-east-1',
+    scope: {
+      region: placeholder('local.region'),
+      account: placeholder('local.account'),
+      partition: placeholder('local.partition'),
+      urlSuffix: 'amazonaws.com',
+      kmsKeyArns: [placeholder('var.secret_kms_key_arn')],
+    },
   }
 }
 
@@ -211,11 +244,10 @@ const readCdk = (): Deployment => {
     environment: properties.Environment.Variables,
     statements,
     entry: 'examples/http-api/handler.ts',
+    region: cdkRegion,
+    scope: { region: cdkRegion, account: '111122223333', kmsKeyArns: [cdkKmsKey] },
   }
 }
-
-/** Placeholders (`${AWS::Region}`, `${aws:accountId}`, `${local.region}`) may hold colons: one letter each. */
-const placeholdersOut = (text: string) => text.replace(/\$\{[^}]+\}/g, 'X')
 
 /** The names the handler asks the extension for, recorded by the emulator in a real invocation. */
 const requested = { parameter: new Set<string>(), secret: new Set<string>() }
@@ -245,15 +277,11 @@ beforeAll(async () => {
   // slow on a busy machine, so it is done once for every test below.
   const app = new App()
   const stack = new OrdersStack(app, 'Orders', {
-    env: { account: '111122223333', region: 'us-east-1' },
-    secretKmsKeyArn: 'arn:aws:kms:us-east-1:111122223333:key/example',
+    env: { account: '111122223333', region: cdkRegion },
+    secretKmsKeyArn: cdkKmsKey,
   })
   cdkTemplate = Template.fromStack(stack)
 }, 180_000)
-
-const readPolicyFile = (): Pick<Deployment, 'statements'> => ({
-  statements: cloudFormationStatements(JSON.parse(read('examples/deploy/iam-policy.json')).Statement),
-})
 
 const deployments: Record<string, () => Deployment> = {
   'AWS SAM (examples/deploy/sam/template.yaml)': readSam,
@@ -262,59 +290,32 @@ const deployments: Record<string, () => Deployment> = {
   'Terraform (examples/deploy/terraform/main.tf)': readTerraform,
 }
 
-test('the handler asks for the names the deployments grant', () => {
-  expect([...requested.parameter].sort()).toEqual(['/shop/partner-url', '/shop/prices'])
-  expect([...requested.secret]).toEqual(['prod/partner-api'])
+test('the handler asks for exactly the names of the shared configuration', () => {
+  const configured = { parameter: new Set<string>(), secret: new Set<string>() }
+  for (const entry of Object.values(fetchData) as ({ parameter: string } | { secret: string })[]) {
+    if ('parameter' in entry) configured.parameter.add(entry.parameter)
+    else configured.secret.add(entry.secret)
+  }
+  expect([...requested.parameter].sort()).toEqual([...configured.parameter].sort())
+  expect([...requested.secret].sort()).toEqual([...configured.secret].sort())
+  expect(configured.parameter.size + configured.secret.size).toBe(3)
 })
 
-/** Exactly the three read actions, each on exactly the names the handler reads, KMS only via the services. */
-const checkStatements = (statements: Statement[]) => {
-  expect(statements.flatMap((statement) => statement.actions).sort()).toEqual([
-    'kms:Decrypt',
-    'secretsmanager:GetSecretValue',
-    'ssm:GetParameter',
-  ])
-  const byAction = (action: string) => statements.find((statement) => statement.actions.includes(action))!
-  for (const statement of statements) expect(statement.actions).toHaveLength(1)
-
-  const parameters = byAction('ssm:GetParameter')
-  expect(parameters.condition).toBeUndefined()
-  const granted = parameters.resources.map(placeholdersOut).map((arn) => {
-    expect(arn).toMatch(/^arn:[^:]+:ssm:[^:]+:[^:]+:parameter\//)
-    return arn.replace(/^arn:[^:]+:ssm:[^:]+:[^:]+:parameter/, '')
-  })
-  expect(granted.sort()).toEqual([...requested.parameter].sort())
-
-  const secrets = byAction('secretsmanager:GetSecretValue')
-  expect(secrets.condition).toBeUndefined()
-  expect(secrets.resources).toHaveLength(requested.secret.size)
-  for (const name of requested.secret) {
-    expect(secrets.resources.map(placeholdersOut)).toContainEqual(
-      expect.stringMatching(new RegExp(`^arn:[^:]+:secretsmanager:[^:]+:[^:]+:secret:${name}-\\?{6}$`)),
-    )
-  }
-
-  const kms = byAction('kms:Decrypt')
-  expect(kms.resources).toHaveLength(1)
-  expect(kms.resources[0]).not.toContain('*')
-  const viaService = (kms.condition as any)?.StringEquals?.['kms:ViaService'] as string[]
-  expect(viaService.map((service) => service.split('.')[0])).toEqual(['secretsmanager', 'ssm'])
-  for (const service of viaService) {
-    expect(placeholdersOut(service)).toMatch(/^(secretsmanager|ssm)\.(X|us-east-1)\.amazonaws\.com$/)
-  }
-}
+/** The computed document, in the shape the readers reduce each tool's statements to. */
+const computedStatements = (scope: PolicyOptions): Statement[] =>
+  extensionPolicy(fetchData, scope).Statement.map((statement) => ({
+    actions: statement.Action,
+    resources: statement.Resource,
+    ...(statement.Condition === undefined ? {} : { condition: statement.Condition }),
+  }))
 
 describe.each(Object.entries(deployments))('%s', (_name, readDeployment) => {
-  test('attaches the extension layer that matches the architecture', () => {
+  test("attaches the layer computed for its region and the function's architecture", () => {
     const deployment = readDeployment()
-    expect(deployment.layers).toEqual([layerArn])
-    const [, , , region, account, , layerName, version] = deployment.layers[0]!.split(':')
-    expect({ region, account, layerName }).toEqual({
-      region: 'us-east-1',
-      account: '177933569100',
-      layerName: `AWS-Parameters-and-Secrets-Lambda-Extension${deployment.architecture === 'arm64' ? '-Arm64' : ''}`,
-    })
-    expect(Number(version)).toBeGreaterThanOrEqual(1)
+    expect(['x86_64', 'arm64']).toContain(deployment.architecture)
+    expect(deployment.layers).toEqual([
+      extensionLayerArn(deployment.region, { architecture: deployment.architecture as Architecture }),
+    ])
     expect(deployment.runtime).toMatch(/^nodejs(20|22|24)\.x$/)
   })
 
@@ -324,15 +325,28 @@ describe.each(Object.entries(deployments))('%s', (_name, readDeployment) => {
     expect(existsSync(`${root}${entry}`)).toBe(true)
   })
 
-  test('grants exactly the three read actions, on exactly the names the handler reads', () => {
-    checkStatements(readDeployment().statements)
+  test('grants exactly the computed policy, statement by statement', () => {
+    const deployment = readDeployment()
+    expect(deployment.statements).toEqual(computedStatements(deployment.scope))
   })
 
-  test("sets the extension's environment variables", () => {
-    expect(readDeployment().environment).toMatchObject(extensionEnvironment)
+  test('sets exactly the computed environment variables of the extension', () => {
+    expect(readDeployment().environment).toEqual(extensionEnvironment(extensionSettings, cacheExpiry))
   })
 })
 
-test('the IAM policy shown in docs/deploying.md (examples/deploy/iam-policy.json) grants the same', () => {
-  checkStatements(readPolicyFile().statements)
+test("the CDK stack's layer follows the stack's region, not the templates' us-east-1", () => {
+  expect(readCdk().layers[0]).toBe(
+    'arn:aws:lambda:eu-west-1:015030872274:layer:AWS-Parameters-and-Secrets-Lambda-Extension-Arm64:24',
+  )
+})
+
+test('the IAM policy shown in docs/deploying.md (examples/deploy/iam-policy.json) is the computed one', () => {
+  expect(JSON.parse(read('examples/deploy/iam-policy.json'))).toEqual(
+    extensionPolicy(fetchData, {
+      region: 'us-east-1',
+      account: '111122223333',
+      kmsKeyArns: ['arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab'],
+    }),
+  )
 })

@@ -2,7 +2,10 @@
 # the API Gateway part. Bundle the handler first, from the project root:
 #   npx esbuild examples/http-api/handler.ts --bundle --platform=node --format=esm --target=node22 \
 #     --sourcemap --outfile=build/orders/index.mjs
-# Checked by test/deploy.test.ts: the layer, the IAM actions and resources, the environment.
+# The layer, the environment and the policy are what this prints for the example's configuration:
+#   npx extension-secrets-policy --module examples/deploy/config.ts --region us-east-1 \
+#     --architecture arm64 --log-level info --format json
+# (NODE_OPTIONS='--import tsx' for a .ts module). test/deploy.test.ts checks they still agree.
 
 variable "extension_layer_arn" {
   description = "AWS-Parameters-and-Secrets-Lambda-Extension-Arm64 for your region (us-east-1 as listed in January 2026; see docs/deploying.md)"
@@ -44,20 +47,6 @@ data "aws_iam_policy_document" "assume_lambda" {
 
 data "aws_iam_policy_document" "read_configuration" {
   statement {
-    actions = ["ssm:GetParameter"]
-    resources = [
-      "arn:${local.partition}:ssm:${local.region}:${local.account}:parameter/shop/prices",
-      "arn:${local.partition}:ssm:${local.region}:${local.account}:parameter/shop/partner-url",
-    ]
-  }
-
-  statement {
-    actions = ["secretsmanager:GetSecretValue"]
-    # Secrets Manager appends a dash and six random characters to a secret's ARN.
-    resources = ["arn:${local.partition}:secretsmanager:${local.region}:${local.account}:secret:prod/partner-api-??????"]
-  }
-
-  statement {
     actions   = ["kms:Decrypt"]
     resources = [var.secret_kms_key_arn]
     # Only when Secrets Manager or Parameter Store asks on the function's behalf.
@@ -69,6 +58,20 @@ data "aws_iam_policy_document" "read_configuration" {
         "ssm.${local.region}.amazonaws.com",
       ]
     }
+  }
+
+  statement {
+    actions = ["secretsmanager:GetSecretValue"]
+    # Secrets Manager appends a dash and six random characters to a secret's ARN.
+    resources = ["arn:${local.partition}:secretsmanager:${local.region}:${local.account}:secret:prod/partner-api-??????"]
+  }
+
+  statement {
+    actions = ["ssm:GetParameter"]
+    resources = [
+      "arn:${local.partition}:ssm:${local.region}:${local.account}:parameter/shop/partner-url",
+      "arn:${local.partition}:ssm:${local.region}:${local.account}:parameter/shop/prices",
+    ]
   }
 }
 
@@ -103,11 +106,11 @@ resource "aws_lambda_function" "orders" {
 
   environment {
     variables = {
-      # The extension's own settings. How long it may serve a value after a rotation: cacheExpiry in
-      # the handler adds to it.
-      SECRETS_MANAGER_TTL                    = "60"
-      SSM_PARAMETER_STORE_TTL                = "300"
+      # The extension's own settings. Its TTLs follow the handler's cacheExpiry (60 s), so both caches
+      # expire together.
       PARAMETERS_SECRETS_EXTENSION_LOG_LEVEL = "info"
+      SECRETS_MANAGER_TTL                    = "60"
+      SSM_PARAMETER_STORE_TTL                = "60"
     }
   }
 }
