@@ -1,7 +1,7 @@
 import { goJson, goTimestamp, gsonDate, gsonJson } from './encoding.js'
 import { fakeCiphertext } from './ids.js'
 import { secretReferencePrefix, upstreamErrorBody } from './protocol.js'
-import type { StoredParameter, StoredSecret, StoredSecretVersion, ValueStore } from './values.js'
+import type { CompiledParameter, CompiledSecret, CompiledSecretVersion, ValueStore } from './values.js'
 
 export interface Answer {
   status: number
@@ -90,7 +90,7 @@ function answerSecretReference(
   })
 }
 
-function secretValue(secret: StoredSecret, version: StoredSecretVersion, account: Account) {
+function secretValue(secret: CompiledSecret, version: CompiledSecretVersion, account: Account) {
   return {
     ARN: secretArn(secret, account),
     CreatedDate: goTimestamp(version.created),
@@ -107,7 +107,7 @@ function secretValue(secret: StoredSecret, version: StoredSecretVersion, account
  * camelCase keys, absent fields left out, a locale date, and binary bytes as a dump of a Java
  * `ByteBuffer` (signed bytes in `hb`).
  */
-function sourceResult(secret: StoredSecret, version: StoredSecretVersion, account: Account): string {
+function sourceResult(secret: CompiledSecret, version: CompiledSecretVersion, account: Account): string {
   const bytes = version.secretBinary
   return gsonJson({
     ARN: secretArn(secret, account),
@@ -148,17 +148,17 @@ function firstSelector(query: URLSearchParams): Selector | undefined {
   return undefined
 }
 
-function versionNumber(parameter: StoredParameter, selector: Selector | undefined): number | undefined {
+function versionNumber(parameter: CompiledParameter, selector: Selector | undefined): number | undefined {
   if (selector === undefined) return parameter.versions.length
   if (selector.kind === 'label') return parameter.labels.get(selector.value)
   return /^[1-9][0-9]{0,8}$/.test(selector.value) ? Number(selector.value) : undefined
 }
 
 function secretVersion(
-  secret: StoredSecret,
+  secret: CompiledSecret,
   versionId: string | null,
   versionStage: string | null,
-): StoredSecretVersion | undefined {
+): CompiledSecretVersion | undefined {
   // Secrets Manager answers only when both point at the same version.
   if (versionId !== null) {
     const version = secret.versions.find((candidate) => candidate.versionId === versionId)
@@ -168,7 +168,7 @@ function secretVersion(
   return secret.versions.find((candidate) => candidate.stages.includes(stage))
 }
 
-function findSecret(store: ValueStore, account: Account, secretId: string): StoredSecret | undefined {
+function findSecret(store: ValueStore, account: Account, secretId: string): CompiledSecret | undefined {
   let secret = store.secrets.get(secretId)
   const arnPrefix = `arn:aws:secretsmanager:${account.region}:${account.accountId}:secret:`
   if (!secret && secretId.startsWith(arnPrefix)) {
@@ -179,7 +179,7 @@ function findSecret(store: ValueStore, account: Account, secretId: string): Stor
   return secret && !store.denied.has(secret.name) ? secret : undefined
 }
 
-function findParameter(store: ValueStore, account: Account, name: string): StoredParameter | undefined {
+function findParameter(store: ValueStore, account: Account, name: string): CompiledParameter | undefined {
   let parameter = store.parameters.get(name)
   const arnPrefix = `arn:aws:ssm:${account.region}:${account.accountId}:parameter/`
   if (!parameter && name.startsWith(arnPrefix)) {
@@ -189,7 +189,7 @@ function findParameter(store: ValueStore, account: Account, name: string): Store
   return parameter && !store.denied.has(parameter.name) ? parameter : undefined
 }
 
-export function secretArn(secret: StoredSecret, account: Account): string {
+export function secretArn(secret: CompiledSecret, account: Account): string {
   return `arn:aws:secretsmanager:${account.region}:${account.accountId}:secret:${secret.name}-${secret.arnSuffix}`
 }
 

@@ -6,11 +6,11 @@ export { startEmulator } from './server.js'
 export type {
   EmulatorValues,
   ParameterDefinition,
-  ParameterEntry,
   ParameterType,
   SecretContent,
-  SecretEntry,
   SecretVersion,
   SecretVersions,
+  StoredParameter,
+  StoredSecret,
 } from './values.js'
 export { validateValues } from './values.js'
