@@ -81,7 +81,8 @@ const lambdaContext = (remainingMs: number): Context => {
 const emulator: Emulator = await startEmulator({
   values: values('demo-api-key-v1'),
   // The extension's own cache (300 s on the real layer).
-  cacheTtlMs: 300_000,
+  secretsManagerTtl: 300,
+  ssmParameterStoreTtl: 300,
   faults: [
     { action: 'refuse', forMs: 400 },
     { action: 'not-ready', afterMs: 400, forMs: 400 },
@@ -195,7 +196,7 @@ const invoke = async (title: string, showAll: boolean) => {
 await invoke('1. Cold start: the handler waited through refused connections and "not ready" answers', true)
 await invoke('2. Warm, within cacheExpiry (1.5 s)', false)
 
-emulator.setValues(values('demo-api-key-v2'))
+emulator.setValues(values('demo-api-key-v2'), { keepCache: true })
 console.log(
   `(The api key is rotated in the emulated Secrets Manager: new value ${fingerprint('demo-api-key-v2')}.)\n`,
 )

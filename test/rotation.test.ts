@@ -62,7 +62,7 @@ const fetchesAroundAuthFailure = async (
 
 describe('refresh on demand', () => {
   test('refreshOn fires on the handler error and the next invocation gets the rotated secret', async () => {
-    const server = await start({ cacheTtlMs: 0 })
+    const server = await start({ cacheEnabled: false })
     const middleware = extensionSecrets({
       fetchData: { key: secret('prod/plain'), url: parameter('/app/api-url') },
       cacheExpiry: -1,

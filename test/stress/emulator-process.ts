@@ -9,7 +9,7 @@ type Message =
   | { id: number; type: 'stats' }
   | { id: number; type: 'close' }
 
-const emulator = await startEmulator({ token: process.env.SOAK_TOKEN, cacheTtlMs: 0 })
+const emulator = await startEmulator({ token: process.env.SOAK_TOKEN, cacheEnabled: false })
 let requests = 0
 const byOutcome: Record<string, number> = {}
 
