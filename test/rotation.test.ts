@@ -9,11 +9,17 @@ import { lambdaContext, secretMarker, testToken, useEmulator } from './helpers.j
 const start = useEmulator()
 
 const rotatedKey = `${secretMarker}-rotated-key`
-const rotated = (server: { setValues(values: never): void }, key = rotatedKey) =>
-  server.setValues({
-    parameters: { '/app/api-url': 'https://api.example.com' },
-    secrets: { 'prod/plain': key, 'prod/db': { json: { username: 'app', password: key } } },
-  } as never)
+const rotated = (
+  server: { setValues(values: never, options: { keepCache: boolean }): void },
+  key = rotatedKey,
+) =>
+  server.setValues(
+    {
+      parameters: { '/app/api-url': 'https://api.example.com' },
+      secrets: { 'prod/plain': key, 'prod/db': { json: { username: 'app', password: key } } },
+    } as never,
+    { keepCache: true },
+  )
 
 /** An error a database client throws when the password it was given is no longer the right one. */
 class AuthFailure extends Error {
