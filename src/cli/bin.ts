@@ -10,7 +10,7 @@ const output = {
 }
 
 try {
-  const command = parseCommandLine(process.argv.slice(2))
+  const command = parseCommandLine(process.argv.slice(2), process.env)
   if (command.kind === 'help') {
     output.out(usage)
   } else {
