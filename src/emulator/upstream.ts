@@ -70,8 +70,14 @@ export class Upstream {
   call<T>(call: UpstreamCall<T>): Promise<T | { failure: UpstreamFailure }> {
     const work = this.#attempt(call)
     if (call.timeoutMs === 0) return work
-    const timeout = this.#timers.sleep(call.timeoutMs).then(() => ({ failure: timedOut }))
-    return Promise.race([work, timeout])
+    return new Promise((resolve) => {
+      const timer = this.#timers.after(call.timeoutMs, () => resolve({ failure: timedOut }))
+      // A call that ends first frees its timer, so a long timeout holds nothing once answered.
+      void work.then((result) => {
+        this.#timers.cancel(timer)
+        resolve(result)
+      })
+    })
   }
 
   async #attempt<T>(call: UpstreamCall<T>): Promise<T | { failure: UpstreamFailure }> {
