@@ -80,8 +80,10 @@ const lambdaContext = (remainingMs: number): Context => {
 
 const emulator: Emulator = await startEmulator({
   values: values('demo-api-key-v1'),
-  // The extension's own cache (300 s on the real layer), shortened so that the demo shows it expiring.
-  cacheTtlMs: 2_000,
+  // The extension's own cache (SECRETS_MANAGER_TTL, 300 s on the real layer), shortened so that the demo
+  // shows it expiring.
+  secretsManagerTtl: 2,
+  ssmParameterStoreTtl: 2,
   faults: [
     { action: 'refuse', forMs: 400 },
     { action: 'not-ready', afterMs: 400, forMs: 400 },
@@ -198,7 +200,7 @@ const invoke = async (title: string, showAll: boolean) => {
 await invoke('1. Cold start: the handler waited until the extension was ready', true)
 await invoke('2. Warm, within cacheExpiry (1.5 s)', false)
 
-emulator.setValues(values('demo-api-key-v2'))
+emulator.setValues(values('demo-api-key-v2'), { keepCache: true })
 console.log(
   `(The api key is rotated in the emulated Secrets Manager: new value ${fingerprint('demo-api-key-v2')}.)\n`,
 )

@@ -9,7 +9,7 @@ const emulator = await startEmulator({
   values: { secrets: { 'prod/db': { json: { username: 'app_a', password: 'password-a1-0123456789' } } } },
   token: 'local-test-token',
   // The extension's own cache, shortened so that the test does not wait 300 s for it.
-  cacheTtlMs: 100,
+  secretsManagerTtl: 0.1,
 })
 process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT = String(emulator.port)
 process.env.AWS_SESSION_TOKEN = 'local-test-token'

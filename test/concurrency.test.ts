@@ -47,7 +47,7 @@ describe('1,000 concurrent invocations', () => {
 
   test(`with the cache off, at most ${maxFreeSockets} requests are in flight, whatever the number of invocations`, async () => {
     const delayMs = 40
-    const emulator = await start({ faults: [{ action: 'delay', ms: delayMs }] })
+    const emulator = await start({ cacheEnabled: false, faults: [{ action: 'delay', ms: delayMs }] })
     const handler = middy()
       .use(
         extensionSecrets({

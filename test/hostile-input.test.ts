@@ -23,7 +23,7 @@ import { capturingLogs, expectNothingLeaked } from './secrecy-scan.js'
 
 let emulator: Emulator
 beforeAll(async () => {
-  emulator = await emulatorWith({ cacheTtlMs: 0 })
+  emulator = await emulatorWith({ cacheEnabled: false })
 })
 afterAll(async () => {
   await emulator.close()

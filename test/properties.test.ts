@@ -8,7 +8,7 @@ import { propertyRuns } from './property-runs.js'
 
 let emulator: Emulator
 beforeAll(async () => {
-  emulator = await emulatorWith({ cacheTtlMs: 0 })
+  emulator = await emulatorWith({ cacheEnabled: false })
 })
 afterAll(async () => {
   await emulator.close()

@@ -11,11 +11,17 @@ import { failureOf, lambdaContext, secretMarker, testToken, useEmulator } from '
 const start = useEmulator()
 
 const rotatedKey = `${secretMarker}-rotated-key`
-const rotated = (server: { setValues(values: never): void }, key = rotatedKey) =>
-  server.setValues({
-    parameters: { '/app/api-url': 'https://api.example.com' },
-    secrets: { 'prod/plain': key, 'prod/db': { json: { username: 'app', password: key } } },
-  } as never)
+const rotated = (
+  server: { setValues(values: never, options: { keepCache: boolean }): void },
+  key = rotatedKey,
+) =>
+  server.setValues(
+    {
+      parameters: { '/app/api-url': 'https://api.example.com' },
+      secrets: { 'prod/plain': key, 'prod/db': { json: { username: 'app', password: key } } },
+    } as never,
+    { keepCache: true },
+  )
 
 /** An error a database client throws when the password it was given is no longer the right one. */
 class AuthFailure extends Error {
@@ -64,7 +70,7 @@ const fetchesAroundAuthFailure = async (
 
 describe('refresh on demand', () => {
   test('refreshOn fires on the handler error and the next invocation gets the rotated secret', async () => {
-    const server = await start({ cacheTtlMs: 0 })
+    const server = await start({ cacheEnabled: false })
     const middleware = extensionSecrets({
       fetchData: { key: secret('prod/plain'), url: parameter('/app/api-url') },
       cacheExpiry: -1,

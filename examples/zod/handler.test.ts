@@ -11,7 +11,7 @@ const values = {
   },
 }
 
-const emulator = await startEmulator({ values, cacheTtlMs: 0 })
+const emulator = await startEmulator({ values, cacheEnabled: false })
 
 let handler: typeof import('./handler.js').handler
 beforeAll(async () => {

@@ -10,7 +10,7 @@ const output = {
 }
 
 try {
-  const command = parseCommandLine(process.argv.slice(2))
+  const command = parseCommandLine(process.argv.slice(2), process.env)
   if (command.kind === 'help') {
     output.out(usage)
   } else {
@@ -26,6 +26,13 @@ try {
     }
     process.on('SIGINT', stop)
     process.on('SIGTERM', stop)
+    // `kill -HUP <pid>` rehearses a cold start again without a restart.
+    process.on('SIGHUP', () => {
+      void starting.then(
+        (running) => running.coldStart(),
+        () => undefined,
+      )
+    })
     await starting
   }
 } catch (error) {

@@ -1,5 +1,8 @@
+import { createAccount } from '../emulator/account.js'
+import type { FaultRule } from '../emulator/faults.js'
 import { startEmulator } from '../emulator/server.js'
 import { type CommandOptions, commandName } from './args.js'
+import { variables } from './environment.js'
 import { type LoadedValues, loadValuesFile, ValuesFileError, watchValuesFile } from './values-file.js'
 
 export interface Output {
@@ -9,6 +12,8 @@ export interface Output {
 
 export interface RunningCommand {
   port: number
+  /** Rehearses a cold start again: empties the cache and restarts --refuse-ms and --not-ready-ms. */
+  coldStart(): void
   close(): Promise<void>
 }
 
@@ -30,21 +35,39 @@ export async function startEmulatorCommand(options: CommandOptions, output: Outp
   } catch (error) {
     throw error instanceof ValuesFileError ? new StartError(error.message) : error
   }
-  const faults = []
-  // A cold start as the function sees it: nothing listens, then the extension answers "not ready".
-  if (options.refuseMs > 0) faults.push({ action: 'refuse' as const, forMs: options.refuseMs })
-  if (options.notReadyMs > 0) {
-    faults.push({ action: 'not-ready' as const, afterMs: options.refuseMs, forMs: options.notReadyMs })
-  }
+  const faults = coldStartFaults(options)
+  const { throughput } = options
   let emulator: Awaited<ReturnType<typeof startEmulator>>
   try {
     emulator = await startEmulator({
+      ...options.settings,
+      flavour: options.flavour,
       values: loaded.values,
       token: options.token,
       port: options.port,
       host: options.host,
       faults,
-      cacheTtlMs: options.cacheTtlMs,
+      recordLimit: options.recordLimit,
+      upstream: {
+        parameterLatencyMs: options.latencyMs.parameter,
+        secretLatencyMs: options.latencyMs.secret,
+      },
+      ...(options.maxConn === undefined ? {} : { maxConn: options.maxConn }),
+      // Either quota flag models the account; the other service then has its AWS default.
+      ...(throughput.getParameter === undefined && throughput.getSecretValue === undefined
+        ? {}
+        : {
+            account: createAccount({
+              ...(throughput.getParameter === undefined
+                ? {}
+                : { getParameterPerSecond: throughput.getParameter }),
+              ...(throughput.getSecretValue === undefined
+                ? {}
+                : { getSecretValuePerSecond: throughput.getSecretValue }),
+            }),
+          }),
+      // One line per request, in the layer's style; never a value or a token.
+      log: output.out,
     })
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
@@ -56,7 +79,7 @@ export async function startEmulatorCommand(options: CommandOptions, output: Outp
     if (code === 'EADDRNOTAVAIL')
       throw new StartError(`--host ${options.host}: not an address of this machine`)
     // The emulator's option errors name the option and never hold the token.
-    if (error instanceof TypeError) throw new StartError(`--${error.message}`)
+    if (error instanceof TypeError) throw new StartError(nameTheSource(error.message))
     throw error
   }
 
@@ -67,9 +90,8 @@ export async function startEmulatorCommand(options: CommandOptions, output: Outp
     try {
       const next = await loadValuesFile(valuesPath)
       if (next.text === lastText) return
-      emulator.setValues(next.values)
       // A developer who edits the file wants the edit served now, not after the layer's TTL.
-      emulator.clearCache()
+      emulator.setValues(next.values)
       lastText = next.text
       lastFailure = undefined
       output.out(`reloaded ${valuesPath}: ${next.summary}`)
@@ -97,6 +119,14 @@ export async function startEmulatorCommand(options: CommandOptions, output: Outp
 
   return {
     port: emulator.port,
+    coldStart() {
+      // A new execution environment: an empty cache, and the start-up windows from now.
+      emulator.clearCache()
+      emulator.setFaults(faults)
+      output.out(
+        `cold start: cache emptied${faults.length > 0 ? ', --refuse-ms and --not-ready-ms start over' : ''}`,
+      )
+    },
     async close() {
       watcher.close()
       await reloading
@@ -105,10 +135,27 @@ export async function startEmulatorCommand(options: CommandOptions, output: Outp
   }
 }
 
+/** An option error names the option; the command's user set an environment variable or a flag. */
+function nameTheSource(message: string): string {
+  const key = message.slice(0, message.indexOf(':'))
+  const variable = (variables as Record<string, string>)[key]
+  return variable === undefined ? `--${message}` : `${variable}${message.slice(key.length)}`
+}
+
+/** A cold start as the function sees it: nothing listens, then the extension answers "not ready". */
+function coldStartFaults(options: CommandOptions): FaultRule[] {
+  const faults: FaultRule[] = []
+  if (options.refuseMs > 0) faults.push({ action: 'refuse', forMs: options.refuseMs })
+  if (options.notReadyMs > 0) {
+    faults.push({ action: 'not-ready', afterMs: options.refuseMs, forMs: options.notReadyMs })
+  }
+  return faults
+}
+
 function banner(options: CommandOptions, port: number, summary: string): string[] {
   const host = options.host.includes(':') ? `[${options.host}]` : options.host
   const lines = [
-    `${commandName}: serving ${options.valuesPath} (${summary}) on http://${host}:${port}`,
+    `${commandName}: serving ${options.valuesPath} (${summary}) on http://${host}:${port} as the ${options.flavour === 'agent' ? 'Secrets Manager Agent' : 'Parameters and Secrets Lambda Extension'}`,
     `Point a handler at it: PARAMETERS_SECRETS_EXTENSION_HTTP_PORT=${port}`,
   ]
   if (options.host !== '127.0.0.1') lines.push(`  and the middleware's host option: '${options.host}'`)
@@ -126,6 +173,6 @@ function banner(options: CommandOptions, port: number, summary: string): string[
     const from = options.refuseMs > 0 ? 'then' : 'at first'
     lines.push(`Answering "not ready to serve traffic" ${from} for ${options.notReadyMs} ms.`)
   }
-  lines.push(`Watching ${options.valuesPath} for changes. Ctrl-C stops.`)
+  lines.push(`Watching ${options.valuesPath} for changes. SIGHUP rehearses a cold start again; Ctrl-C stops.`)
   return lines
 }

@@ -1,16 +1,24 @@
-// The layer keeps at most this many answers (PARAMETERS_SECRETS_EXTENSION_CACHE_SIZE defaults to it).
-const layerCacheSize = 1000
+import type { Service } from './protocol.js'
+
+export interface CacheSettings {
+  enabled: boolean
+  /** Entries, secrets and parameters together; 0 caches nothing. */
+  size: number
+  /** Per service, in ms; 0 caches nothing for that service. */
+  ttlMs: Record<Service, number>
+}
 
 /**
- * The layer's in-memory cache of successful answers, keyed by the request's path and query as sent.
- * It never refreshes before the TTL: after a rotation, answers stay stale until they expire.
+ * The extension's in-memory cache of successful answers. It never refreshes before the TTL: after a
+ * rotation, answers stay stale until they expire. Failures are never cached. When full, the oldest entry
+ * makes room.
  */
-export class LayerCache {
-  readonly #ttlMs: number
+export class ExtensionCache {
+  readonly #settings: CacheSettings
   readonly #entries = new Map<string, { body: string; expiresAt: number }>()
 
-  constructor(ttlMs: number) {
-    this.#ttlMs = ttlMs
+  constructor(settings: CacheSettings) {
+    this.#settings = settings
   }
 
   get(key: string, now: number): string | undefined {
@@ -21,14 +29,19 @@ export class LayerCache {
     return undefined
   }
 
-  set(key: string, body: string, now: number): void {
-    if (this.#ttlMs === 0) return
+  set(service: Service, key: string, body: string, now: number): void {
+    const { enabled, size, ttlMs } = this.#settings
+    if (!enabled || size === 0 || ttlMs[service] === 0) return
     this.#entries.delete(key)
-    if (this.#entries.size >= layerCacheSize) {
+    if (this.#entries.size >= size) {
       const oldest = this.#entries.keys().next()
       if (!oldest.done) this.#entries.delete(oldest.value)
     }
-    this.#entries.set(key, { body, expiresAt: now + this.#ttlMs })
+    this.#entries.set(key, { body, expiresAt: now + ttlMs[service] })
+  }
+
+  get size(): number {
+    return this.#entries.size
   }
 
   clear(): void {

@@ -5,7 +5,7 @@ import { secretReferencePrefix } from './protocol.js'
 export type ParameterType = 'String' | 'StringList' | 'SecureString'
 
 /** A parameter: a string is a `String` at version 1. */
-export type ParameterEntry = string | ParameterDefinition
+export type StoredParameter = string | ParameterDefinition
 
 export interface ParameterDefinition {
   /** Default `String`. */
@@ -21,7 +21,7 @@ export interface ParameterDefinition {
 }
 
 /** A secret: a string is a `SecretString` with the stage `AWSCURRENT`. */
-export type SecretEntry = string | SecretContent | SecretVersions
+export type StoredSecret = string | SecretContent | SecretVersions
 
 /** Exactly one of `string`, `json` (stored as `JSON.stringify(json)`) or `binary` (base64). */
 export interface SecretContent {
@@ -45,13 +45,13 @@ export interface SecretVersions {
 export interface EmulatorValues {
   /** Ignored: lets a values file name docs/emulator-values.schema.json for editors. */
   $schema?: string
-  parameters?: Record<string, ParameterEntry>
-  secrets?: Record<string, SecretEntry>
+  parameters?: Record<string, StoredParameter>
+  secrets?: Record<string, StoredSecret>
   /** Names that exist but the function may not read: answered like unknown names. */
   denied?: string[]
 }
 
-export interface StoredParameter {
+export interface CompiledParameter {
   name: string
   type: ParameterType
   dataType: string
@@ -60,7 +60,7 @@ export interface StoredParameter {
   labels: ReadonlyMap<string, number>
 }
 
-export interface StoredSecretVersion {
+export interface CompiledSecretVersion {
   versionId: string
   stages: string[]
   secretString: string | null
@@ -68,15 +68,15 @@ export interface StoredSecretVersion {
   created: Date
 }
 
-export interface StoredSecret {
+export interface CompiledSecret {
   name: string
   arnSuffix: string
-  versions: StoredSecretVersion[]
+  versions: CompiledSecretVersion[]
 }
 
 export interface ValueStore {
-  parameters: ReadonlyMap<string, StoredParameter>
-  secrets: ReadonlyMap<string, StoredSecret>
+  parameters: ReadonlyMap<string, CompiledParameter>
+  secrets: ReadonlyMap<string, CompiledSecret>
   denied: ReadonlySet<string>
 }
 
@@ -99,8 +99,8 @@ export function compileValues(input: unknown, root = ''): ValueStore {
   if (!isRecord(input)) fail(root || 'values', 'expected an object')
   // `$schema` lets editors check a values file against docs/emulator-values.schema.json.
   rejectUnknownKeys(input, ['$schema', 'parameters', 'secrets', 'denied'], root)
-  const parameters = new Map<string, StoredParameter>()
-  const secrets = new Map<string, StoredSecret>()
+  const parameters = new Map<string, CompiledParameter>()
+  const secrets = new Map<string, CompiledSecret>()
   for (const [name, entry] of entriesOf(input.parameters, join(root, 'parameters'))) {
     parameters.set(
       name,
@@ -113,7 +113,7 @@ export function compileValues(input: unknown, root = ''): ValueStore {
   return { parameters, secrets, denied: new Set(compileDenied(input.denied, join(root, 'denied'))) }
 }
 
-function compileParameter(name: string, entry: unknown, path: string): StoredParameter {
+function compileParameter(name: string, entry: unknown, path: string): CompiledParameter {
   if (name.startsWith(secretReferencePrefix)) {
     fail(path, `names under ${secretReferencePrefix} read secrets: declare it under secrets`)
   }
@@ -167,7 +167,7 @@ function compileParameter(name: string, entry: unknown, path: string): StoredPar
   return { name, type: type as ParameterType, dataType, versions, labels }
 }
 
-function parameterVersion(name: string, index: number, value: string): StoredParameter['versions'][number] {
+function parameterVersion(name: string, index: number, value: string): CompiledParameter['versions'][number] {
   return { value, lastModified: versionDate('parameter', name, index) }
 }
 
@@ -183,7 +183,7 @@ function parameterValue(value: unknown, type: ParameterType, path: string): stri
   return value.join(',')
 }
 
-function compileSecret(name: string, entry: unknown, path: string): StoredSecret {
+function compileSecret(name: string, entry: unknown, path: string): CompiledSecret {
   const arnSuffix = secretArnSuffix(name)
   if (typeof entry === 'string') {
     return {
@@ -201,7 +201,7 @@ function compileSecret(name: string, entry: unknown, path: string): StoredSecret
   if (!Array.isArray(entry.versions) || entry.versions.length === 0) {
     fail(`${path}.versions`, 'expected a non-empty array')
   }
-  const versions: StoredSecretVersion[] = []
+  const versions: CompiledSecretVersion[] = []
   const stageOwners = new Map<string, number>()
   entry.versions.forEach((version: unknown, index) => {
     const versionPath = `${path}.versions[${index}]`
@@ -229,7 +229,7 @@ function secretVersion(
   index: number,
   version: Record<string, unknown>,
   path: string,
-): StoredSecretVersion {
+): CompiledSecretVersion {
   const given = (['string', 'json', 'binary'] as const).filter((key) => version[key] !== undefined)
   if (given.length !== 1) fail(path, 'expected exactly one of string, json or binary')
   let secretString: string | null = null

@@ -202,7 +202,7 @@ describe('mistakes', () => {
     [['--values', 'missing.json'], 'missing.json: cannot be read (ENOENT)'],
     [
       ['--values', 'v.json', '--host', '10.0.0.1'],
-      '--host: expected a loopback address (127.x.x.x, ::1 or localhost): the token must never leave the machine',
+      '--host: expected an IP literal that is loopback (127.x.x.x or ::1), not a name such as localhost: the token must never leave the machine',
     ],
   ])('%j cannot start: %s', async (args, message) => {
     await writeFile(join(dir, 'v.json'), '{}')
@@ -245,7 +245,11 @@ describe('mistakes', () => {
       '--token',
       '--refuse-ms',
       '--not-ready-ms',
-      '--cache-ttl-ms',
+      '--flavour',
+      '--log-level',
+      '--record',
+      'SECRETS_MANAGER_TTL',
+      'SIGHUP',
     ])
       expect(cli.stdout()).toContain(flag)
   })

@@ -29,10 +29,10 @@ export const useCli = () => {
   afterEach(() => {
     for (const child of running.splice(0)) if (child.exitCode === null) child.kill('SIGKILL')
   })
-  return (args: string[], cwd?: string): RunningCli => {
+  return (args: string[], cwd?: string, env: Record<string, string> = {}): RunningCli => {
     const child = spawn(process.execPath, ['--import', tsxLoader, binPath, ...args], {
       cwd,
-      env: { ...process.env, AWS_SESSION_TOKEN: testToken },
+      env: { ...process.env, AWS_SESSION_TOKEN: testToken, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     running.push(child)

@@ -5,16 +5,14 @@ import { ask, askJson, emulate, parameter, secret, sleep, token } from './helper
 // What the layer refuses, how it decodes queries, its TTL cache, and what is recorded.
 
 describe('requests the layer refuses', () => {
-  it('answers 403 Bad Token without a token or with an empty one', async () => {
+  it('answers 401 Bad session token or header key without a token or with an empty one', async () => {
     const emulator = await emulate()
-    expect(await ask(emulator, secret('prod/plain'), { token: null })).toMatchObject({
-      status: 403,
-      body: 'Bad Token',
-    })
-    expect(await ask(emulator, secret('prod/plain'), { token: '' })).toMatchObject({
-      status: 403,
-      body: 'Bad Token',
-    })
+    for (const sent of [null, '']) {
+      expect(await ask(emulator, secret('prod/plain'), { token: sent })).toMatchObject({
+        status: 401,
+        body: 'Bad session token or header key',
+      })
+    }
   })
 
   it('accepts any non-empty token when none is configured', async () => {
@@ -26,8 +24,8 @@ describe('requests the layer refuses', () => {
   it('accepts only the configured token when one is set', async () => {
     const emulator = await emulate({ token })
     expect(emulator.token).toBe(token)
-    expect(await ask(emulator, secret('prod/plain'), { token: 'other' })).toMatchObject({ status: 403 })
-    expect(await ask(emulator, secret('prod/plain'), { token: `${token}x` })).toMatchObject({ status: 403 })
+    expect(await ask(emulator, secret('prod/plain'), { token: 'other' })).toMatchObject({ status: 401 })
+    expect(await ask(emulator, secret('prod/plain'), { token: `${token}x` })).toMatchObject({ status: 401 })
     expect((await ask(emulator, secret('prod/plain'), { token })).status).toBe(200)
   })
 
@@ -52,11 +50,14 @@ describe('requests the layer refuses', () => {
     })
   })
 
-  it('answers 400 Forwarded when X-Forwarded-For is present', async () => {
-    const reply = await ask(await emulate(), secret('prod/plain'), {
-      headers: { 'X-Forwarded-For': '10.0.0.1' },
+  it('ignores X-Forwarded-For, which only the agent is known to refuse, unless switched on', async () => {
+    const headers = { 'X-Forwarded-For': '10.0.0.1' }
+    expect((await ask(await emulate(), secret('prod/plain'), { headers })).status).toBe(200)
+    const switched = await emulate({ unconfirmed: { forwardedCheck: true } })
+    expect(await ask(switched, secret('prod/plain'), { headers })).toMatchObject({
+      status: 400,
+      body: 'Forwarded',
     })
-    expect(reply).toMatchObject({ status: 400, body: 'Forwarded' })
   })
 
   it('answers unknown and denied names alike with the generic 400', async () => {
@@ -98,10 +99,17 @@ describe('query decoding', () => {
 })
 
 describe('the layer cache', () => {
-  it('serves stale values after a rotation until the cache is cleared', async () => {
+  it('serves new values at once after setValues', async () => {
     const emulator = await emulate({ values: { secrets: { rotating: 'first' } } })
     expect((await askJson(emulator, secret('rotating'))).SecretString).toBe('first')
     emulator.setValues({ secrets: { rotating: 'second' } })
+    expect((await askJson(emulator, secret('rotating'))).SecretString).toBe('second')
+  })
+
+  it('serves stale values after a rotation with keepCache until the cache is cleared', async () => {
+    const emulator = await emulate({ values: { secrets: { rotating: 'first' } } })
+    expect((await askJson(emulator, secret('rotating'))).SecretString).toBe('first')
+    emulator.setValues({ secrets: { rotating: 'second' } }, { keepCache: true })
     expect((await askJson(emulator, secret('rotating'))).SecretString).toBe('first')
     expect(emulator.requests.map((request) => request.cached)).toEqual([false, true])
     emulator.clearCache()
@@ -109,9 +117,9 @@ describe('the layer cache', () => {
   })
 
   it('serves fresh values once the TTL has passed', async () => {
-    const emulator = await emulate({ values: { secrets: { rotating: 'first' } }, cacheTtlMs: 40 })
+    const emulator = await emulate({ values: { secrets: { rotating: 'first' } }, secretsManagerTtl: 0.04 })
     await askJson(emulator, secret('rotating'))
-    emulator.setValues({ secrets: { rotating: 'second' } })
+    emulator.setValues({ secrets: { rotating: 'second' } }, { keepCache: true })
     await sleep(60)
     expect((await askJson(emulator, secret('rotating'))).SecretString).toBe('second')
   })
@@ -127,7 +135,7 @@ describe('the layer cache', () => {
   })
 
   it('caches nothing when the TTL is 0', async () => {
-    const emulator = await emulate({ values: { secrets: { rotating: 'first' } }, cacheTtlMs: 0 })
+    const emulator = await emulate({ values: { secrets: { rotating: 'first' } }, cacheEnabled: false })
     await askJson(emulator, secret('rotating'))
     emulator.setValues({ secrets: { rotating: 'second' } })
     expect((await askJson(emulator, secret('rotating'))).SecretString).toBe('second')
@@ -136,7 +144,7 @@ describe('the layer cache', () => {
   it('still checks the token before answering from the cache', async () => {
     const emulator = await emulate({ token })
     await askJson(emulator, secret('prod/plain'))
-    expect((await ask(emulator, secret('prod/plain'), { token: 'stolen' })).status).toBe(403)
+    expect((await ask(emulator, secret('prod/plain'), { token: 'stolen' })).status).toBe(401)
   })
 })
 
@@ -157,6 +165,7 @@ describe('recorded requests', () => {
       tokenPresent: true,
       tokenAccepted: true,
       outcome: 'served',
+      diagnosis: 'miss',
       status: 200,
       cached: false,
     })
@@ -164,7 +173,8 @@ describe('recorded requests', () => {
       tokenPresent: true,
       tokenAccepted: false,
       outcome: 'error',
-      status: 403,
+      diagnosis: 'bad token',
+      status: 401,
     })
     const recorded = JSON.stringify(emulator.requests)
     for (const secretText of [token, 'wrong-token', 'a string secret', 'pw', 'param-secret-value']) {

@@ -55,7 +55,9 @@ describe('options and values', () => {
       /^values\.parameters\["\/a"\]: expected a string or an object$/,
     )
     await expect(startEmulator({ host: '0.0.0.0' })).rejects.toThrow(TypeError)
-    await expect(startEmulator({ host: '192.168.1.1' })).rejects.toThrow(/^host: expected a loopback address/)
+    await expect(startEmulator({ host: '192.168.1.1' })).rejects.toThrow(
+      /^host: expected an IP literal that is loopback/,
+    )
     await expect(startEmulator({ port: -1 })).rejects.toThrow(/^port:/)
     await expect(startEmulator({ tokn: 'x' } as never)).rejects.toThrow(/^tokn: unknown key/)
     const emulator = await emulate()

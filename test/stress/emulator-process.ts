@@ -9,30 +9,22 @@ type Message =
   | { id: number; type: 'stats' }
   | { id: number; type: 'close' }
 
-const emulator = await startEmulator({ token: process.env.SOAK_TOKEN, cacheTtlMs: 0 })
-let requests = 0
-const byOutcome: Record<string, number> = {}
-
-// The record is kept short: a soak must not measure the emulator's own memory.
-const tally = () => {
-  for (const request of emulator.requests) byOutcome[request.outcome] = (byOutcome[request.outcome] ?? 0) + 1
-  requests += emulator.requests.length
-  emulator.requests.length = 0
-}
+const emulator = await startEmulator({ token: process.env.SOAK_TOKEN, cacheEnabled: false, recordLimit: 0 })
+// Only counts are kept (recordLimit 0): a soak must not measure the emulator's own memory.
+const tally = () => ({ requests: emulator.counts.total, byOutcome: { ...emulator.counts.byOutcome } })
 
 process.on('message', async (message: Message) => {
   let reply: unknown
   switch (message.type) {
     case 'setValues':
+      // A rotation the soak's client must see at once.
       emulator.setValues(message.values)
-      tally()
       break
     case 'setFaults':
       emulator.setFaults(message.faults)
       break
     case 'stats':
-      tally()
-      reply = { requests, byOutcome }
+      reply = tally()
       break
     case 'close':
       await emulator.close()

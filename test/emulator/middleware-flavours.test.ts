@@ -1,0 +1,103 @@
+import middy from '@middy/core'
+import { clearCache } from '@middy/util'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import type { EmulatorValues } from '../../src/emulator/index.js'
+import { extensionSecrets, secret } from '../../src/index.js'
+import { fixtureValues, lambdaContext, testToken } from '../helpers.js'
+import { emulate } from './helpers.js'
+
+// The middleware end to end against each flavour: the README example, and the refreshNow bypass that
+// only the agent understands.
+
+afterEach(() => {
+  clearCache()
+  // The example reads the port when its module loads: each flavour gets a fresh module.
+  vi.resetModules()
+  delete process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT
+})
+
+const readmeValues: EmulatorValues = {
+  parameters: {
+    '/app/api-url': 'https://api.example.com',
+    '/app/hosts': { type: 'StringList' as const, value: ['a.example.com', 'b.example.com'] },
+    '/app/signing-key': { type: 'SecureString' as const, value: 'signing-key' },
+    '/app/flags': { versions: ['{"beta":false}', '{"beta":true}', '{"beta":true,"dark":true}'] },
+  },
+  secrets: {
+    ...(fixtureValues.secrets as EmulatorValues['secrets']),
+    'prod/db': { json: { username: 'app', password: 'test-only' } },
+  },
+}
+
+describe('the README example', () => {
+  it('runs against the layer flavour', async () => {
+    const emulator = await emulate({ values: readmeValues, token: testToken })
+    process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT = String(emulator.port)
+    const saved = process.env.AWS_SESSION_TOKEN
+    process.env.AWS_SESSION_TOKEN = testToken
+    try {
+      const { handler } = await import('../../examples/handler.js')
+      expect(await handler({}, lambdaContext())).toMatchObject({
+        user: 'app',
+        apiUrl: 'https://api.example.com',
+      })
+    } finally {
+      restoreToken(saved)
+    }
+  })
+
+  it('against the agent flavour, reads its secrets and fails only its parameters, which the agent does not serve', async () => {
+    const emulator = await emulate({ flavour: 'agent', values: readmeValues, token: testToken })
+    process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT = String(emulator.port)
+    const saved = process.env.AWS_SESSION_TOKEN
+    process.env.AWS_SESSION_TOKEN = testToken
+    try {
+      const { handler } = await import('../../examples/handler.js')
+      const error = (await handler({}, lambdaContext()).catch((caught: unknown) => caught)) as {
+        errors?: { key: string; status?: number }[]
+      }
+      const failed = error.errors?.map((inner) => inner.key).sort()
+      expect(failed).toEqual(['apiUrl', 'flags', 'hosts', 'signingKey'])
+      expect(new Set(error.errors?.map((inner) => inner.status))).toEqual(new Set([404]))
+      const served = emulator.requests
+        .filter((request) => request.status === 200)
+        .map((request) => request.query.secretId)
+      expect(new Set(served)).toEqual(new Set(['prod/db', 'prod/api-key', 'prod/cert']))
+    } finally {
+      restoreToken(saved)
+    }
+  })
+})
+
+describe("the middleware's refreshNow bypass against the agent", () => {
+  it('gets the rotated secret past the agent cache after invalidate()', async () => {
+    const emulator = await emulate({
+      flavour: 'agent',
+      token: testToken,
+      values: { secrets: { key: 'first' } },
+    })
+    const middleware = extensionSecrets({
+      fetchData: { key: secret('key') },
+      cacheExpiry: -1,
+      port: emulator.port,
+      token: testToken,
+      bypassExtensionCache: 'refreshNow',
+    })
+    const handler = middy()
+      .use(middleware)
+      .handler(async (_event, context) => context.key)
+    expect(await handler({}, lambdaContext())).toBe('first')
+    emulator.setValues({ secrets: { key: 'second' } }, { keepCache: true })
+    middleware.invalidate()
+    expect(await handler({}, lambdaContext())).toBe('second')
+    expect(emulator.requests.map((request) => [request.query.refreshNow, request.diagnosis])).toEqual([
+      [undefined, 'miss'],
+      ['true', 'miss'],
+    ])
+  })
+})
+
+function restoreToken(saved: string | undefined): void {
+  if (saved === undefined) delete process.env.AWS_SESSION_TOKEN
+  else process.env.AWS_SESSION_TOKEN = saved
+}
