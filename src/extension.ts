@@ -169,6 +169,8 @@ const answer = (status: number, raw: Buffer, token: string): { body: Buffer } | 
   // The Secrets Manager Agent names the upstream error (`{"__type":"ResourceNotFoundException",…}`);
   // the layer answers one generic 400 for every upstream failure, whose cause only its log shows.
   const type = /"__type"\s*:\s*"([\w.#]+)"/.exec(body)?.[1]
+  // The agent's throttling is its upstream's 400 `ThrottlingException`: worth another attempt.
+  if (type?.includes('Throttl')) throw new Again('status', status, body)
   if (status >= 400 && status < 500)
     return failure(
       'UPSTREAM_ERROR',

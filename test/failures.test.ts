@@ -42,12 +42,26 @@ describe('failures', () => {
     expect(await handler({}, lambdaContext())).toBe('arrived')
   })
 
-  test('a token the extension refuses is TOKEN_REJECTED, and not retried', async () => {
-    const server = await start()
-    const handler = urlHandler(server.port, { token: 'another-token' })
-    const error = await failureOf(() => handler({}, lambdaContext()))
-    expect(error.errors?.[0]).toMatchObject({ code: 'TOKEN_REJECTED', status: 403, attempts: 1 })
-  })
+  test.each([
+    ['layer', 401, 'Bad session token or header key'],
+    ['agent', 403, 'Bad Token'],
+  ] as const)(
+    'a token the %s refuses (%i) is TOKEN_REJECTED, and not retried',
+    async (flavour, status, body) => {
+      const server = await start({ flavour })
+      const handler = middy()
+        .use(
+          extensionSecrets({
+            fetchData: { key: secret('prod/plain') },
+            port: server.port,
+            token: 'another-token',
+          }),
+        )
+        .handler(async (_event: unknown, context) => context.key)
+      const error = await failureOf(() => handler({}, lambdaContext()))
+      expect(error.errors?.[0]).toMatchObject({ code: 'TOKEN_REJECTED', status, body, attempts: 1 })
+    },
+  )
 
   test('without AWS_SESSION_TOKEN no request is sent: TOKEN_MISSING', async () => {
     const server = await start()
