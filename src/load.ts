@@ -1,6 +1,5 @@
 import { setMaxListeners } from 'node:events'
 import { ExtensionSecretsError, type ExtensionSecretsErrorCode, isTransientError } from './errors.js'
-import type { ExtensionSecretsEvent } from './events.js'
 import { type Connection, type Failure, getFromExtension, requestPath } from './extension.js'
 import { absoluteAfter, type Entry, type Resolved } from './options.js'
 import { produce, type RawValue, readBody, ValueFailure } from './value.js'
@@ -25,7 +24,7 @@ export interface Loaded {
 }
 
 /** This package's store in `@middy/util`'s cache, so that its `clearCache()` empties it. */
-export type StoreOf = () => Map<string, Slot>
+export type StoreOf = () => Map<string, Slot> | undefined
 
 // A concurrent invocation's fetch may fail because *its* time ran out: an invocation with time left asks again.
 const budgetCodes = new Set<ExtensionSecretsErrorCode>([
@@ -39,8 +38,9 @@ const fetchSource = async (
   service: Entry['source']['service'],
   path: string,
   signal: AbortSignal | undefined,
+  deadlineAt: number,
 ): Promise<Fetched> => {
-  const answer = await getFromExtension(connection, path, signal)
+  const answer = await getFromExtension(connection, path, signal, deadlineAt)
   if ('failure' in answer) return answer
   try {
     return { raw: readBody(service, answer.body), attempts: answer.attempts, elapsedMs: answer.elapsedMs }
@@ -128,7 +128,11 @@ export const createLoad = (options: Resolved, connection: () => Connection, stor
       timer = setTimeout(() => deadline!.abort(new Error('deadline')), Math.max(0, remaining))
       if (remaining < 1) deadline.abort(new Error('deadline'))
     }
-    return { requests, signal: deadline?.signal, end: () => clearTimeout(timer) }
+    // The same deadline on the monotonic clock: the client cuts its last attempt's timeout to it.
+    const deadlineAt = Number.isFinite(remaining)
+      ? performance.now() + Math.max(0, remaining)
+      : Number.POSITIVE_INFINITY
+    return { requests, signal: deadline?.signal, deadlineAt, end: () => clearTimeout(timer) }
   }
 
   const start = (
@@ -144,7 +148,7 @@ export const createLoad = (options: Resolved, connection: () => Connection, stor
     const path = calls === undefined ? entry.path : requestPath(entry.source, true)
     let request = round.requests.get(path)
     if (request !== undefined) return request
-    request = fetchSource(conn, entry.source.service, path, round.signal)
+    request = fetchSource(conn, entry.source.service, path, round.signal, round.deadlineAt)
     round.requests.set(path, request)
     if (calls !== undefined)
       request.then(
@@ -273,7 +277,7 @@ export const createLoad = (options: Resolved, connection: () => Connection, stor
     const standIn = await stale(
       error,
       slot,
-      store !== undefined && storeOf?.().get(id) === slot,
+      store !== undefined && storeOf?.()?.get(id) === slot,
       round.signal,
     )
     if (standIn !== undefined) {

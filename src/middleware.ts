@@ -86,13 +86,14 @@ export function extensionSecrets<const O extends ExtensionSecretsOptions>(
   let util: Util | undefined
   const utilLoaded =
     resolved.cacheExpiry === 0 ? undefined : import('@middy/util').then((module) => (util = module))
-  // Registered with cacheExpiry -1, which sets no refresh timer: freshness is checked per key.
+  // Registered with cacheExpiry -1, which sets no refresh timer: freshness is checked per key. Before
+  // `@middy/util` has loaded (an invalidate() right after creation) there is no store, so nothing to drop.
   const storeOf = () =>
-    ((util!.getCache(storeName(cacheKey)) as { value?: Map<string, Slot> }).value ??
-      util!.processCache({ cacheKey: storeName(cacheKey), cacheExpiry: -1 }, () => new Map()).value) as Map<
-      string,
-      Slot
-    >
+    util === undefined
+      ? undefined
+      : (((util.getCache(storeName(cacheKey)) as { value?: Map<string, Slot> }).value ??
+          util.processCache({ cacheKey: storeName(cacheKey), cacheExpiry: -1 }, () => new Map())
+            .value) as Map<string, Slot>)
   const { load, invalidate } = createLoad({ ...resolved, onEvent: emit }, connection, utilLoaded && storeOf)
 
   // One descriptor per key, refilled per invocation: defineProperty reads it at once.

@@ -136,6 +136,15 @@ describe('caching', () => {
     expect(await fetching).toBe('https://api.example.com')
   })
 
+  test("a fetch that hangs ends at the invocation's deadline, not at requestTimeout", async () => {
+    const server = await start({ faults: [{ action: 'hang', match: { name: '/app/api-url' } }] })
+    const handler = cachedHandler(server.port, -1, { deadlineMargin: 0, requestTimeout: 5_000 })
+    const started = performance.now()
+    const error = await failureOf(() => handler({}, lambdaContext(150)))
+    expect(error.errors?.map((each) => [each.key, each.code])).toEqual([['url', 'TIMEOUT']])
+    expect(performance.now() - started).toBeLessThan(1_000)
+  })
+
   test('an invocation with time left does not inherit the budget failure of a shorter one it waited on', async () => {
     // Wide margins: on a busy machine the short invocation must still see not-ready answers, not silence.
     const server = await start({ faults: [{ action: 'not-ready', forMs: 900 }] })

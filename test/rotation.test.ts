@@ -268,6 +268,23 @@ describe('refresh on demand', () => {
     expect(server.requests).toHaveLength(5)
   })
 
+  test('invalidate() right after creation, before any invocation, drops nothing and throws nothing', async () => {
+    const server = await start()
+    const middleware = extensionSecrets({
+      fetchData: { key: secret('prod/plain') },
+      cacheExpiry: -1,
+      port: server.port,
+      token: testToken,
+    })
+    // Called in the same turn as the creation: the cache's module has not loaded yet.
+    expect(() => middleware.invalidate(['key'], { refreshNow: true })).not.toThrow()
+    const handler = middy()
+      .use(middleware)
+      .handler(async (_event, context) => context.key)
+    expect(await handler({}, lambdaContext())).toBe(`${secretMarker}-plain`)
+    expect(servedPaths(server)).toEqual(['/secretsmanager/get?secretId=prod%2Fplain&refreshNow=true'])
+  })
+
   test('invalidate() rejects a key that is not in fetchData', () => {
     const middleware = extensionSecrets({ fetchData: { key: secret('prod/plain') }, token: testToken })
     expect(() => middleware.invalidate(['nope' as never])).toThrow(
