@@ -564,6 +564,30 @@ describe('versions by stage, each an optional key', () => {
     }
   })
 
+  test('an optional parameter (a flag not created yet) is undefined until it exists', async () => {
+    const server = await start()
+    const events: ExtensionSecretsEvent[] = []
+    const handler = middy()
+      .use(
+        extensionSecrets({
+          fetchData: { flag: parameter('/app/new-flag', { parse: 'text', optional: true }) },
+          cacheExpiry: 60_000,
+          port: server.port,
+          token: testToken,
+          onEvent: (event) => {
+            events.push(event)
+          },
+        }),
+      )
+      .handler(async (_event, context) => context.flag)
+    expect(await handler({}, lambdaContext())).toBeUndefined()
+    expect(events.at(-1)).toMatchObject({ type: 'missing', key: 'flag', source: 'parameter', status: 400 })
+    server.setValues({ parameters: { '/app/new-flag': 'on' }, secrets: {} })
+    expect(await handler({}, lambdaContext())).toBe('on')
+    expect(await handler({}, lambdaContext())).toBe('on')
+    expect(events.map((event) => event.type)).toEqual(['missing', 'fetched', 'hit'])
+  })
+
   test('keys for the same version share one request', async () => {
     const server = await start({ values: stagedValues(true) as never })
     const handler = middy()
