@@ -135,6 +135,10 @@ export const createLoad = (options: Resolved, connection: () => Connection, stor
     return { requests, signal: deadline?.signal, deadlineAt, end: () => clearTimeout(timer) }
   }
 
+  /** The refreshNow calls a key's next fetch answers to; a version id never changes: nothing to refresh. */
+  const bypassCalls = (index: number) =>
+    entries[index]!.source.versionId === undefined ? refreshNow.get(index) : undefined
+
   const start = (
     index: number,
     round: ReturnType<typeof invocation>,
@@ -143,8 +147,7 @@ export const createLoad = (options: Resolved, connection: () => Connection, stor
     id: string,
   ) => {
     const entry = entries[index]!
-    // A version id names an answer that never changes: nothing for the agent to refresh.
-    const calls = entry.source.versionId === undefined ? refreshNow.get(index) : undefined
+    const calls = bypassCalls(index)
     const path = calls === undefined ? entry.path : requestPath(entry.source, true)
     let request = round.requests.get(path)
     if (request !== undefined) return request
@@ -220,7 +223,13 @@ export const createLoad = (options: Resolved, connection: () => Connection, stor
         throw keyError(entry, failure, { attempts: 0, elapsedMs: 0 })
       }
     }
-    let shared = slot?.inFlight
+    // A key of a source this invocation already asks for (another key, same source) takes that request
+    // as its own, not as a concurrent invocation's: same answer, same path, for every key of the source.
+    const own =
+      bypassCalls(index) === undefined
+        ? round.requests.get(entry.path)
+        : round.requests.get(requestPath(entry.source, true))
+    let shared = own === undefined ? slot?.inFlight : undefined
     while (shared !== undefined) {
       cache = 'shared'
       const joined = shared

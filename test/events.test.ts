@@ -160,6 +160,30 @@ describe('onEvent', () => {
     expect(text).not.toContain('https://api.example.com')
   })
 
+  test("keys of one source share their invocation's request as their own: both a miss, not one shared", async () => {
+    const server = await start()
+    const events: ExtensionSecretsEvent[] = []
+    const handler = middy()
+      .use(
+        extensionSecrets({
+          fetchData: { db: secret('prod/db'), password: secret('prod/db', { field: 'password' }) },
+          cacheExpiry: 60_000,
+          port: server.port,
+          token: testToken,
+          onEvent: (event) => {
+            events.push(event)
+          },
+        }),
+      )
+      .handler(async () => 'ok')
+    await handler({}, lambdaContext())
+    expect(events.map((event) => [event.key, event.type, (event as { cache?: string }).cache])).toEqual([
+      ['db', 'fetched', 'miss'],
+      ['password', 'fetched', 'miss'],
+    ])
+    expect(server.requests).toHaveLength(1)
+  })
+
   test('a failing key is reported with its code, status and attempts', async () => {
     const server = await start({ faults: [{ action: 'respond', status: 403, body: 'Bad Token' }] })
     const events: ExtensionSecretsEvent[] = []

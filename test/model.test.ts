@@ -78,7 +78,13 @@ describe('with an in-process extension, every interleaving the scheduler picks',
               throw new Error(`${problems.join('\n')}\n${scheduler.report().length} tasks`)
           },
         ),
-        { numRuns: schedules },
+        {
+          numRuns: schedules,
+          // To replay a failure: MODEL_SEED and MODEL_PATH from fast-check's report.
+          ...(process.env.MODEL_SEED === undefined
+            ? {}
+            : { seed: Number(process.env.MODEL_SEED), path: process.env.MODEL_PATH }),
+        },
       )
     },
     Math.max(120_000, schedules * 5),

@@ -218,7 +218,8 @@ export const runSchedule = async (
       continue
     }
     const values = invocation.values!
-    if (values.s !== values.t) problems.push(`invocation ${invocation.id}: keys of one source disagree`)
+    if (values.s !== values.t)
+      problems.push(`invocation ${invocation.id}: keys of one source disagree (${values.s}, ${values.t})`)
     for (const key of keys) {
       const value = values[key] as string
       const answer = fake.answers.get(value)
