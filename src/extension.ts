@@ -178,9 +178,9 @@ const answer = (status: number, raw: Buffer, token: string): { body: Buffer } | 
         ? `upstream ${type} (${status})`
         : `${status} "${body}": not found, denied or throttled upstream (see the function's logs)`,
     )
-  // A 2xx other than 200 might hold a value: its body is never kept.
+  // Any other status is not the extension's: its body might hold a value, and is never kept.
   return {
-    failure: { ...malformed(`unexpected status ${status}`), status, ...(status < 300 ? {} : { body }) },
+    failure: { ...malformed(`unexpected status ${status}`), status },
   }
 }
 

@@ -3,8 +3,7 @@ import type { Context as LambdaContext } from 'aws-lambda'
 import { describe, fail } from './checks.js'
 import type { CheckedFetchData, NoExtraKeys, ValuesOf } from './entries.js'
 import { createEmit } from './events.js'
-import type { Connection } from './extension.js'
-import { createLoad, type Loaded, type Slot } from './load.js'
+import { type Address, createLoad, type Loaded, type Slot } from './load.js'
 import { defaults, type ExtensionSecretsOptions, parsePort, resolveOptions } from './options.js'
 
 /** The values by key, as `request.internal` holds them. */
@@ -38,9 +37,6 @@ export type ExtensionSecretsMiddleware<O extends ExtensionSecretsOptions> = Midd
   readonly fetchData: O['fetchData']
 }
 
-/** Keys sanitized by `@middy/util`'s cache: this package's stores live under their own prefix. */
-const storeName = (cacheKey: string) => `middy-extension-secrets:${cacheKey}`
-
 type Util = typeof import('@middy/util')
 
 /**
@@ -54,47 +50,42 @@ export function extensionSecrets<const O extends ExtensionSecretsOptions>(
   const resolved = resolveOptions(options)
   const { entries, setToContext, hideSecrets, cacheKey } = resolved
   const keys = entries.map((entry) => entry.key)
-  const emit = createEmit(resolved.onEvent)
 
-  // The port is read at each request, as the token is: a test may set the variable after importing.
-  let lastPortText: string | undefined
-  let portFromEnvironment = defaults.port
-  const connection = (): Connection => {
-    let portFrom = 'the `port` option'
-    let port = resolved.port
-    if (port === undefined) {
-      const text = process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT
-      if (text !== lastPortText) {
-        portFromEnvironment = text ? parsePort(text, 'PARAMETERS_SECRETS_EXTENSION_HTTP_PORT') : defaults.port
-        lastPortText = text
+  // The port is read at each invocation, as the token is: a test may set the variable after importing.
+  // The same object comes back while it does not change, so the cache ids are not rebuilt.
+  let address: Address | undefined
+  let portText: string | undefined
+  const where = (): Address => {
+    if (resolved.port !== undefined) {
+      address ??= { host: resolved.host, port: resolved.port, portFrom: 'the `port` option' }
+      return address
+    }
+    const text = process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT
+    if (address === undefined || text !== portText) {
+      const port = text ? parsePort(text, 'PARAMETERS_SECRETS_EXTENSION_HTTP_PORT') : defaults.port
+      address = {
+        host: resolved.host,
+        port,
+        portFrom: text ? 'PARAMETERS_SECRETS_EXTENSION_HTTP_PORT' : 'the default, 2773',
       }
-      port = portFromEnvironment
-      portFrom = text ? 'PARAMETERS_SECRETS_EXTENSION_HTTP_PORT' : 'the default, 2773'
+      portText = text
     }
-    return {
-      host: resolved.host,
-      port,
-      portFrom,
-      token: resolved.token ?? process.env.AWS_SESSION_TOKEN,
-      requestTimeout: resolved.requestTimeout,
-      retry: resolved.retry,
-    }
+    return address
   }
 
   // `@middy/util` holds the cache, so its `clearCache()` empties this package's stores too. It is loaded
-  // only when caching is on: a handler that asks every invocation never pays for it.
+  // only when caching is on: a handler that asks every invocation never pays for it. Its store is
+  // registered with cacheExpiry -1, which sets no refresh timer: freshness is checked per key.
   let util: Util | undefined
   const utilLoaded =
     resolved.cacheExpiry === 0 ? undefined : import('@middy/util').then((module) => (util = module))
-  // Registered with cacheExpiry -1, which sets no refresh timer: freshness is checked per key. Before
-  // `@middy/util` has loaded (an invalidate() right after creation) there is no store, so nothing to drop.
+  const name = `middy-extension-secrets:${cacheKey}`
   const storeOf = () =>
     util === undefined
       ? undefined
-      : (((util.getCache(storeName(cacheKey)) as { value?: Map<string, Slot> }).value ??
-          util.processCache({ cacheKey: storeName(cacheKey), cacheExpiry: -1 }, () => new Map())
-            .value) as Map<string, Slot>)
-  const { load, invalidate } = createLoad({ ...resolved, onEvent: emit }, connection, utilLoaded && storeOf)
+      : (((util.getCache(name) as { value?: Map<string, Slot> }).value ??
+          util.processCache({ cacheKey: name, cacheExpiry: -1 }, () => new Map()).value) as Map<string, Slot>)
+  const { load, invalidate } = createLoad(resolved, where, storeOf, createEmit(resolved.onEvent))
 
   // One descriptor per key, refilled per invocation: defineProperty reads it at once.
   const hidden = keys.map(() => ({
