@@ -89,6 +89,35 @@ describe('staleIfError', () => {
     expect(events.at(-1)).toMatchObject({ type: 'hit', ageMs: 0 })
   })
 
+  test('a new answer that fails its schema is not kept; with `when` allowing it, the last good value stands in', async () => {
+    const server = await start()
+    const events: ExtensionSecretsEvent[] = []
+    const onlyMarked = {
+      '~standard': {
+        version: 1 as const,
+        vendor: 'test',
+        validate: (value: unknown) =>
+          typeof value === 'string' && value.startsWith(secretMarker)
+            ? { value }
+            : { issues: [{ message: 'unmarked' }] },
+      },
+    }
+    const { handler } = staleHandler(server.port, events, {
+      fetchData: { key: secret('prod/plain', { schema: onlyMarked }) },
+      staleIfError: { maxStale: 300_000, when: (error) => error.code === 'VALIDATION_ERROR' },
+    })
+    expect(await handler({}, roomy())).toBe(plain)
+    passes(60_001)
+    server.setValues({ secrets: { 'prod/plain': 'rotated without the marker' } } as never)
+    expect(await handler({}, roomy())).toBe(plain)
+    expect(events.at(-1)).toMatchObject({ type: 'stale', code: 'VALIDATION_ERROR' })
+    // The bad answer was not cached as fresh: the next invocation asks the extension again.
+    const before = server.requests.length
+    expect(await handler({}, roomy())).toBe(plain)
+    expect(server.requests.length).toBe(before + 1)
+    expect(unhandled).toEqual([])
+  })
+
   test('never serves a value older than maxStale, counted from its arrival', async () => {
     const server = await start()
     const events: ExtensionSecretsEvent[] = []
