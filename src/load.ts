@@ -301,36 +301,51 @@ export const createLoad = (
     }
   }
 
-  /** The handler's context sets the deadline; the values come back in `entries` order. */
+  /**
+   * The handler's context sets the deadline; the values come back in `entries` order. The extension's
+   * address is read again when something is to be fetched: a hit asks nothing of the environment.
+   */
   const load = (context: unknown): (Loaded | undefined)[] | Promise<(Loaded | undefined)[]> => {
-    const address = where()
-    if (address !== idsFor) {
-      idsFor = address
-      ids = entries.map((entry) => `${address.host}:${address.port}${entry.path}`)
-    }
     const store = storeOf()
     const now = performance.now()
     const values: (Loaded | undefined)[] = new Array(entries.length)
     let pending: number[] | undefined
-    for (let index = 0; index < entries.length; index++) {
-      const slot = store?.get(ids[index]!)
-      const loaded = made[index]
-      // The common warm path: fresh, made from this very answer, no promise made.
-      if (
-        slot?.raw !== undefined &&
-        slot.inFlight === undefined &&
-        loaded?.raw === slot.raw &&
-        !(loaded.loaded instanceof Promise) &&
-        isFresh(slot, now)
-      ) {
-        values[index] = loaded.loaded
-        emit?.({ type: 'hit', ...about(entries[index]!), ageMs: Math.round(now - slot.at) })
-      } else {
-        pending ??= []
-        pending.push(index)
+    for (let pass = idsFor === undefined ? 1 : 0; pass < 2; pass++) {
+      if (pass === 1) {
+        const address = where()
+        if (address === idsFor) break
+        idsFor = address
+        ids = entries.map((entry) => `${address.host}:${address.port}${entry.path}`)
+        pending = undefined
+      }
+      for (let index = 0; index < entries.length; index++) {
+        const slot = store?.get(ids[index]!)
+        const loaded = made[index]
+        // The common warm path: fresh, made from this very answer, no promise made.
+        if (
+          slot?.raw !== undefined &&
+          slot.inFlight === undefined &&
+          loaded?.raw === slot.raw &&
+          !(loaded.loaded instanceof Promise) &&
+          isFresh(slot, now)
+        ) {
+          values[index] = loaded.loaded
+        } else {
+          values[index] = undefined
+          pending ??= []
+          pending.push(index)
+        }
+      }
+      if (pending === undefined) break
+    }
+    if (emit !== undefined) {
+      for (let index = 0; index < entries.length; index++) {
+        if (pending?.includes(index)) continue
+        const slot = store!.get(ids[index]!)!
+        emit({ type: 'hit', ...about(entries[index]!), ageMs: Math.round(now - slot.at) })
       }
     }
-    return pending === undefined ? values : loadPending(pending, values, context, address, store)
+    return pending === undefined ? values : loadPending(pending, values, context, idsFor!, store)
   }
 
   /** Drops the cached values of these keys; with `refreshNow`, their next fetch skips the agent's cache. */
