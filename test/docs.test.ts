@@ -167,3 +167,22 @@ test('docs/errors.md has a section for every error code', () => {
   const markdown = read('docs/errors.md')
   for (const code of errorCodes) expect(markdown).toContain(`## \`${code}\``)
 })
+
+test('every relative link of the docs shipped in the package points to a file the package ships', async () => {
+  const { execFileSync } = await import('node:child_process')
+  const { readdirSync } = await import('node:fs')
+  const [packed] = JSON.parse(
+    execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' }),
+  )
+  const shipped = new Set<string>(packed.files.map((file: { path: string }) => file.path))
+  const missing: string[] = []
+  for (const doc of readdirSync(join(root, 'docs')).filter((name) => name.endsWith('.md'))) {
+    for (const [, target] of read(`docs/${doc}`).matchAll(/\]\(([^)#\s]+)(#[^)]*)?\)/g)) {
+      if (/^[a-z]+:/.test(target!)) continue
+      const path = join('docs', target!).replace(/\/$/, '')
+      if (!shipped.has(path) && ![...shipped].some((file) => file.startsWith(`${path}/`)))
+        missing.push(`docs/${doc} → ${target}`)
+    }
+  }
+  expect(missing).toEqual([])
+}, 60_000)
