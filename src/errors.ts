@@ -65,13 +65,17 @@ export class ExtensionSecretsError extends Error {
   }
 }
 
+/** Throttled upstream: a 429, or the Secrets Manager Agent's 400 naming a `ThrottlingException`. */
+export const isThrottled = (error: { status?: number | undefined; body?: string | undefined }): boolean =>
+  error.status === 429 || /Throttl/.test(error.body ?? '')
+
 /**
  * Failures a stale value may stand in for (`staleIfError`'s default): the extension could not be reached,
- * was not ready, did not answer in time, or answered 429/5xx to the end. Not the layer's generic 400: it
- * also means revoked access or a deleted secret, which an old value must not hide.
+ * was not ready, did not answer in time, was throttled or answered 5xx to the end. Not the layer's generic
+ * 400: it also means revoked access or a deleted secret, which an old value must not hide.
  */
 export const isTransientError = (error: ExtensionSecretsError): boolean =>
   error.code === 'EXTENSION_UNREACHABLE' ||
   error.code === 'EXTENSION_NOT_READY' ||
   error.code === 'TIMEOUT' ||
-  (error.code === 'UPSTREAM_ERROR' && (error.status === 429 || (error.status ?? 0) >= 500))
+  (error.code === 'UPSTREAM_ERROR' && (isThrottled(error) || (error.status ?? 0) >= 500))

@@ -1,5 +1,5 @@
 import { Agent, request } from 'node:http'
-import pRetry, { type Options as RetryOptions } from 'p-retry'
+import type { Options as RetryOptions } from 'p-retry'
 import type { ExtensionSecretsErrorCode } from './errors.js'
 import { addressOf } from './loopback.js'
 
@@ -59,6 +59,14 @@ class Again extends Error {
   ) {
     super(kind)
   }
+}
+
+// p-retry is loaded when a middleware is created, without waiting for it: a cold start's import and
+// creation do not pay for it, and it is there long before the first invocation asks.
+let retryModule: Promise<typeof import('p-retry')> | undefined
+export const loadRetry = () => {
+  retryModule ??= import('p-retry')
+  return retryModule
 }
 
 // One keep-alive agent for the process, made on first use: reusing sockets saves a handshake per value
@@ -184,6 +192,12 @@ const answer = (status: number, raw: Buffer, token: string): { body: Buffer } | 
   }
 }
 
+const acceptedAfterMs = 25
+
+/** Waits `ms`, or until shortly before the deadline. */
+const pause = (ms: number, deadline: number) =>
+  new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.min(ms, deadline - performance.now() - 1))))
+
 /**
  * While an extension is not ready, one key probes it (with p-retry's backoff) and the others wait here
  * for it, so N keys do not poll N times; when it answers, every waiting key goes at once.
@@ -209,6 +223,11 @@ export const getFromExtension = async (
   let notReady = false
   let endProbe: (() => void) | undefined
   let expired: Promise<void> | undefined
+  let busy = 0
+  const release = () => {
+    endProbe?.()
+    endProbe = undefined
+  }
   const settle = (outcome: { body: Buffer } | { failure: Failure }): Answer => ({
     ...outcome,
     attempts,
@@ -231,9 +250,13 @@ export const getFromExtension = async (
         )
         await Promise.race([probe, expired])
       }
-      const left = deadline - performance.now()
+      const sent = performance.now()
+      const left = deadline - sent
       if (left < 1 || signal?.aborted) throw signal?.reason ?? new Again('timeout')
       attempts++
+      // An extension that is not ready refuses or answers at once; a probe still waiting after this long
+      // was accepted (a cache miss going upstream, or a hang): the others need not wait for its answer.
+      const accepted = endProbe && setTimeout(release, acceptedAfterMs)
       try {
         return await attemptOnce(
           connection,
@@ -243,8 +266,9 @@ export const getFromExtension = async (
         )
       } catch (error) {
         if (!(error instanceof Again)) throw error
-        // The deadline, not the extension, ended that attempt: it says nothing about the extension.
-        if (!(error.kind === 'timeout' && deadline - performance.now() < 1)) last = error
+        // An attempt the deadline cut short in its first moments says nothing about the extension.
+        if (!(error.kind === 'timeout' && deadline - performance.now() < 1 && performance.now() - sent < 50))
+          last = error
         if (error.kind === 'refused' || error.kind === 'reset' || error.kind === 'not-ready') {
           notReady ||= error.kind === 'not-ready'
           if (endProbe === undefined) {
@@ -257,16 +281,21 @@ export const getFromExtension = async (
             }
           }
         } else {
-          endProbe?.()
-          endProbe = undefined
+          release()
+          // 429, 5xx and throttling are the upstream's trouble, not readiness: back off more each time,
+          // so a key does not ask an overloaded service a hundred times a second.
+          if (error.kind === 'status')
+            await pause(Math.min(1_000, 25 * 2 ** busy++ * (1 + Math.random())), deadline)
         }
         throw error
+      } finally {
+        clearTimeout(accepted)
       }
     }
   }
   try {
     return settle(
-      await pRetry(attempt, {
+      await (await loadRetry()).default(attempt, {
         ...connection.retry,
         signal,
         shouldRetry: ({ error }) => error instanceof Again,
@@ -278,7 +307,7 @@ export const getFromExtension = async (
       failure: exhausted(last, notReady, attempts, performance.now() - started, address, connection.portFrom),
     })
   } finally {
-    endProbe?.()
+    release()
   }
 }
 

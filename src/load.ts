@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events'
-import { ExtensionSecretsError, isTransientError } from './errors.js'
+import { ExtensionSecretsError, isThrottled, isTransientError } from './errors.js'
 import type { ExtensionSecretsEvent } from './events.js'
 import { type Connection, type Failure, getFromExtension, requestPath } from './extension.js'
 import { absoluteAfter, type Entry, type Resolved } from './options.js'
@@ -233,7 +233,10 @@ export const createLoad = (
       if ('failure' in fetched) failure = fetched.failure
       else {
         try {
-          const loaded = await valueFrom(index, fetched.raw)
+          // A schema is the user's code: an async one that never settles must not outlive the deadline.
+          const loaded = await Promise.race([valueFrom(index, fetched.raw), until(signal)])
+          if (loaded === undefined)
+            throw new ValueFailure('VALIDATION_ERROR', "the schema did not settle in the invocation's time")
           if (hit) emit?.({ type: 'hit', ...about(entry), ageMs: Math.round(started - lastAt) })
           else emit?.({ type: 'fetched', ...about(entry), cache, ...counts })
           return loaded
@@ -253,7 +256,7 @@ export const createLoad = (
       const { code, status } = error
       const reported = { ...about(entry), code, ...(status === undefined ? {} : { status }), ...counts }
       // The layer answers one 400 for a name that does not exist; the agent a 4xx of its own.
-      if (entry.optional && code === 'UPSTREAM_ERROR' && status! < 500 && status !== 429) {
+      if (entry.optional && code === 'UPSTREAM_ERROR' && status! < 500 && !isThrottled(error)) {
         emit?.({ type: 'missing', ...reported })
         return undefined
       }

@@ -3,6 +3,7 @@ import type { Context as LambdaContext } from 'aws-lambda'
 import { describe, fail } from './checks.js'
 import type { CheckedFetchData, NoExtraKeys, ValuesOf } from './entries.js'
 import { createEmit } from './events.js'
+import { loadRetry } from './extension.js'
 import { type Address, createLoad, type Loaded, type Slot } from './load.js'
 import { defaults, type ExtensionSecretsOptions, parsePort, resolveOptions } from './options.js'
 
@@ -48,6 +49,7 @@ export function extensionSecrets<const O extends ExtensionSecretsOptions>(
   options: O & NoExtraKeys<O, ExtensionSecretsOptions> & { fetchData: CheckedFetchData<O['fetchData']> },
 ): ExtensionSecretsMiddleware<O> {
   const resolved = resolveOptions(options)
+  loadRetry().catch(() => undefined)
   const { entries, setToContext, hideSecrets, cacheKey } = resolved
   const keys = entries.map((entry) => entry.key)
 

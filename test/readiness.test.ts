@@ -1,7 +1,7 @@
 import middy from '@middy/core'
 import { expect, test } from 'vitest'
 import type { FaultRule } from '../src/emulator/index.js'
-import { extensionSecrets, parameter } from '../src/index.js'
+import { ExtensionSecretsError, extensionSecrets, isTransientError, parameter, secret } from '../src/index.js'
 import { lambdaContext, testToken, useEmulator } from './helpers.js'
 
 // The shared readiness gate (src/extension.ts): while the extension is not ready, one key probes and the
@@ -87,4 +87,125 @@ test('the keys of concurrent invocations share the gate too', async () => {
   // where twelve independent pollers would make hundreds.
   expect(firstServed).toBeGreaterThan(2)
   expect(firstServed).toBeLessThan(80)
+})
+
+/** A raw extension on loopback that answers each request as `reply` says (a hang when it returns nothing). */
+const scripted = async (reply: (path: string, count: number) => [number, string] | undefined) => {
+  const { createServer } = await import('node:http')
+  let count = 0
+  const paths: string[] = []
+  const server = createServer((request, response) => {
+    paths.push(request.url ?? '')
+    const answer = reply(request.url ?? '', ++count)
+    if (answer === undefined) return // hangs until the client gives up
+    response.writeHead(answer[0]).end(answer[1])
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  return {
+    port,
+    paths,
+    close: () => {
+      server.closeAllConnections()
+      return new Promise((resolve) => server.close(resolve))
+    },
+  }
+}
+
+const parameterBody = (value: string) => JSON.stringify({ Parameter: { Type: 'String', Value: value } })
+
+test('a probe that the extension accepted but does not answer yet holds no other key: the gate opens', async () => {
+  const server = await scripted((path, count) => {
+    if (count <= 2) return [400, 'not ready to serve traffic, please wait']
+    // A cache miss of the secret that hangs upstream; the parameter is served at once.
+    return path.startsWith('/secretsmanager') ? undefined : [200, parameterBody('b-value')]
+  })
+  try {
+    const handler = middy()
+      .use(
+        extensionSecrets({
+          fetchData: { a: secret('a'), b: parameter('/b') },
+          port: server.port,
+          token: testToken,
+        }),
+      )
+      .handler(async () => 'never')
+    const error = await handler({}, lambdaContext(1_000)).catch((failure: ExtensionSecretsError) => failure)
+    // Only the hanging key fails, as TIMEOUT (its last attempt hung): b was served.
+    expect(error.errors?.map((inner) => [inner.key, inner.code])).toEqual([['a', 'TIMEOUT']])
+    expect(server.paths.filter((path) => path.startsWith('/systemsmanager')).length).toBeGreaterThanOrEqual(1)
+  } finally {
+    await server.close()
+  }
+})
+
+test('429, 5xx and throttling are retried with a growing backoff, not every few milliseconds per key', async () => {
+  const server = await scripted(() => [503, 'Service Unavailable'])
+  try {
+    const fetchData = Object.fromEntries(
+      ['a', 'b', 'c', 'd', 'e'].map((name) => [name, parameter(`/${name}`)]),
+    )
+    const handler = middy()
+      .use(extensionSecrets({ fetchData, port: server.port, token: testToken }))
+      .handler(async () => 'never')
+    const error = await handler({}, lambdaContext(1_250)).catch((failure: ExtensionSecretsError) => failure)
+    expect(error.errors?.every((inner) => inner.code === 'UPSTREAM_ERROR' && inner.status === 503)).toBe(true)
+    // About a second of retries: with the backoff of 0.1's defaults alone, five keys sent over 500.
+    expect(server.paths.length).toBeLessThan(100)
+    expect(server.paths.length).toBeGreaterThan(10)
+  } finally {
+    await server.close()
+  }
+})
+
+test("the agent's throttling is not an absent optional value, and is transient for staleIfError", async () => {
+  const throttling = JSON.stringify({ __type: 'ThrottlingException', message: 'Rate exceeded' })
+  const server = await scripted(() => [400, throttling])
+  try {
+    const events: string[] = []
+    const handler = middy()
+      .use(
+        extensionSecrets({
+          fetchData: { previous: secret('prod/key', { versionStage: 'AWSPREVIOUS', optional: true }) },
+          port: server.port,
+          token: testToken,
+          onEvent: (event) => {
+            events.push(event.type)
+          },
+        }),
+      )
+      .handler(async (_event, context) => context.previous)
+    const error = await handler({}, lambdaContext(600)).catch((failure: ExtensionSecretsError) => failure)
+    expect(error).toBeInstanceOf(ExtensionSecretsError)
+    expect(error.errors?.[0]).toMatchObject({ code: 'UPSTREAM_ERROR', status: 400 })
+    expect(isTransientError(error.errors![0]!)).toBe(true)
+    expect(events).toEqual(['failed'])
+    expect(server.paths.length).toBeGreaterThan(1)
+  } finally {
+    await server.close()
+  }
+})
+
+test('an async schema that never settles ends at the deadline, as VALIDATION_ERROR', async () => {
+  const server = await scripted(() => [200, parameterBody('value')])
+  try {
+    const never = {
+      '~standard': { version: 1 as const, vendor: 'test', validate: () => new Promise<never>(() => {}) },
+    }
+    const handler = middy()
+      .use(
+        extensionSecrets({
+          fetchData: { a: parameter('/a', { schema: never }) },
+          port: server.port,
+          token: testToken,
+        }),
+      )
+      .handler(async () => 'never')
+    const started = performance.now()
+    const error = await handler({}, lambdaContext(600)).catch((failure: ExtensionSecretsError) => failure)
+    expect(error.errors?.[0]?.code).toBe('VALIDATION_ERROR')
+    expect(performance.now() - started).toBeLessThan(3_000)
+  } finally {
+    await server.close()
+  }
 })
