@@ -130,7 +130,9 @@ test('a probe that the extension accepted but does not answer yet holds no other
         }),
       )
       .handler(async () => 'never')
-    const error = await handler({}, lambdaContext(1_000)).catch((failure: ExtensionSecretsError) => failure)
+    const error = (await handler({}, lambdaContext(1_000)).catch(
+      (failure: unknown) => failure,
+    )) as ExtensionSecretsError
     // Only the hanging key fails, as TIMEOUT (its last attempt hung): b was served.
     expect(error.errors?.map((inner) => [inner.key, inner.code])).toEqual([['a', 'TIMEOUT']])
     expect(server.paths.filter((path) => path.startsWith('/systemsmanager')).length).toBeGreaterThanOrEqual(1)
@@ -148,7 +150,9 @@ test('429, 5xx and throttling are retried with a growing backoff, not every few 
     const handler = middy()
       .use(extensionSecrets({ fetchData, port: server.port, token: testToken }))
       .handler(async () => 'never')
-    const error = await handler({}, lambdaContext(1_250)).catch((failure: ExtensionSecretsError) => failure)
+    const error = (await handler({}, lambdaContext(1_250)).catch(
+      (failure: unknown) => failure,
+    )) as ExtensionSecretsError
     expect(error.errors?.every((inner) => inner.code === 'UPSTREAM_ERROR' && inner.status === 503)).toBe(true)
     // About a second of retries: with the backoff of 0.1's defaults alone, five keys sent over 500.
     expect(server.paths.length).toBeLessThan(100)
@@ -175,7 +179,9 @@ test("the agent's throttling is not an absent optional value, and is transient f
         }),
       )
       .handler(async (_event, context) => context.previous)
-    const error = await handler({}, lambdaContext(600)).catch((failure: ExtensionSecretsError) => failure)
+    const error = (await handler({}, lambdaContext(600)).catch(
+      (failure: unknown) => failure,
+    )) as ExtensionSecretsError
     expect(error).toBeInstanceOf(ExtensionSecretsError)
     expect(error.errors?.[0]).toMatchObject({ code: 'UPSTREAM_ERROR', status: 400 })
     expect(isTransientError(error.errors![0]!)).toBe(true)
@@ -202,7 +208,9 @@ test('an async schema that never settles ends at the deadline, as VALIDATION_ERR
       )
       .handler(async () => 'never')
     const started = performance.now()
-    const error = await handler({}, lambdaContext(600)).catch((failure: ExtensionSecretsError) => failure)
+    const error = (await handler({}, lambdaContext(600)).catch(
+      (failure: unknown) => failure,
+    )) as ExtensionSecretsError
     expect(error.errors?.[0]?.code).toBe('VALIDATION_ERROR')
     expect(performance.now() - started).toBeLessThan(3_000)
   } finally {
