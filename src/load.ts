@@ -234,7 +234,8 @@ export const createLoad = (
       else {
         try {
           // A schema is the user's code: an async one that never settles must not outlive the deadline.
-          const loaded = await Promise.race([valueFrom(index, fetched.raw), until(signal)])
+          const made = valueFrom(index, fetched.raw)
+          const loaded = made instanceof Promise ? await Promise.race([made, until(signal)]) : made
           if (loaded === undefined)
             throw new ValueFailure('VALIDATION_ERROR', "the schema did not settle in the invocation's time")
           if (hit) emit?.({ type: 'hit', ...about(entry), ageMs: Math.round(started - lastAt) })

@@ -1,7 +1,13 @@
 import fc from 'fast-check'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, test, vi } from 'vitest'
 import type { Answer, Connection } from '../src/extension.js'
-import { type Command, commandArbitrary, runSchedule } from './model/model.js'
+import {
+  type Command,
+  commandArbitrary,
+  defaultEmulatorSchedules,
+  defaultSchedules,
+  runSchedule,
+} from './model/model.js'
 import { runEmulatorSchedule } from './model/with-emulator.js'
 
 // Model-based concurrency test (issue 11): random interleavings, chosen by fast-check's scheduler, of
@@ -12,8 +18,8 @@ import { runEmulatorSchedule } from './model/with-emulator.js'
 // MODEL_SCHEDULES (default 1,000) and MODEL_EMULATOR_SCHEDULES (default 25) set how many schedules run:
 // `npm run test:stress` runs more.
 
-const schedules = Number(process.env.MODEL_SCHEDULES ?? 1_000)
-const emulatorSchedules = Number(process.env.MODEL_EMULATOR_SCHEDULES ?? 25)
+const schedules = Number(process.env.MODEL_SCHEDULES ?? defaultSchedules)
+const emulatorSchedules = Number(process.env.MODEL_EMULATOR_SCHEDULES ?? defaultEmulatorSchedules)
 
 // The extension's client, replaced by the scheduler-driven fake while a model schedule runs.
 const fake = vi.hoisted(() => ({

@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { expect, test } from 'vitest'
 import { faultTable } from './fault-matrix.js'
 import { hostileWireTable } from './hostile-wire/answers.js'
+import { modelTable } from './model/model.js'
 import { propertyRuns } from './property-runs.js'
 
 // docs/reliability.md shows tables generated from the lists the tests run, between markers; these
@@ -26,14 +27,13 @@ const cells = (markdown: string) =>
 
 /**
  * Each generated table: its marker name in docs/reliability.md and the function that writes it from the
- * list a suite runs. A suite that exports a list of its cases (the model-based concurrency test, next)
- * adds a row here and fills its markers with UPDATE_RELIABILITY_DOC=1; until then its markers hold a
- * placeholder that nothing checks.
+ * list a suite runs.
  */
 const tables: [string, () => string][] = [
   ['fault-matrix', faultTable],
   ['hostile-wire', hostileWireTable],
   ['property-runs', runsTable],
+  ['concurrency-model', modelTable],
 ]
 
 test.each(tables)('docs/reliability.md: the %s table matches the tests', (name, table) => {

@@ -21,8 +21,8 @@ export const handler = middy()
       requestTimeout: 5_000,
       retry: {
         retries: Number.POSITIVE_INFINITY,
-        minTimeout: 4,
-        maxTimeout: 6,
+        minTimeout: 3,
+        maxTimeout: 4,
         factor: 2,
         randomize: true,
         maxRetryTime: 10_000,

@@ -275,3 +275,19 @@ export const runSchedule = async (
   install(undefined)
   return problems
 }
+
+/** Schedules per `npm test`: against the in-process fake, and against the emulator over HTTP. */
+export const defaultSchedules = 1_000
+export const defaultEmulatorSchedules = 25
+
+/** What the model-based test generates and checks, for docs/reliability.md (test/reliability-doc.test.ts). */
+export const modelTable = (): string =>
+  [
+    '| part | what |',
+    '| --- | --- |',
+    `| keys | ${keys.map((key) => `\`${key}\` (${sourceOfKey[key] === 'P' ? 'a parameter' : 'a secret'})`).join(', ')}; two keys share one secret |`,
+    `| settings | \`cacheExpiry\` ${cacheExpiry} ms, \`staleIfError.maxStale\` ${maxStale} ms |`,
+    '| commands, in an order fast-check’s scheduler picks, interleaved with the answers | invocations (1–200 ms left), `invalidate()` of some or all keys, `clearCache()`, time passing, wall-clock steps, a fault per source (503, the generic 400, not ready, a hang) |',
+    '| checked after each schedule | every invocation ended, by its deadline; failures are `FETCH_FAILED` only; keys of one source agree; every value is an answer the extension gave for that source, before the invocation ended; no value invalidated before the invocation started; none older than `cacheExpiry` unless a refresh failed in its time, and then none older than `maxStale`; one request per source per invocation; no unhandled rejection |',
+    `| schedules per \`npm test\` | ${defaultSchedules} against an in-process fake of the extension, ${defaultEmulatorSchedules} against the emulator over HTTP; \`npm run test:stress\` runs 50,000 and 500 |`,
+  ].join('\n')
