@@ -168,6 +168,8 @@ describe('caching', () => {
           token: testToken,
           cacheExpiry: -1,
           deadlineMargin: 0,
+          // A fixed 10 ms between retries, so that one retry loop's answers can be counted.
+          retry: { minTimeout: 10, maxTimeout: 10, randomize: false },
         }),
       )
       .handler(async (_event, context) => context.url)

@@ -1,11 +1,20 @@
 // extensionSecretsFor in a synthesized stack (Template.fromStack, offline): the exact role policy for
 // every form of name, the layer for the stack's region and the function's architecture, the settings.
+
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { App, Stack } from 'aws-cdk-lib'
 import { Template } from 'aws-cdk-lib/assertions'
 import { Architecture, Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda'
-import { describe, expect, test } from 'vitest'
+import { afterAll, describe, expect, test } from 'vitest'
 import { type ExtensionSecretsForOptions, extensionSecretsFor } from '../src/deploy/cdk.js'
 import { parameter, secret } from '../src/index.js'
+
+// Synthesis writes an assembly: into one folder of this file's, removed afterwards.
+const outdir = mkdtempSync(join(tmpdir(), 'deploy-cdk-test-'))
+afterAll(() => rmSync(outdir, { recursive: true, force: true }))
+let apps = 0
 
 const account = '111122223333'
 const key = `arn:aws:kms:eu-west-1:${account}:key/1234abcd-12ab-34cd-56ef-1234567890ab`
@@ -16,7 +25,7 @@ const synth = (
   env: { account?: string; region?: string } = { account, region: 'eu-west-1' },
   architecture = Architecture.ARM_64,
 ) => {
-  const stack = new Stack(new App(), 'Test', { env })
+  const stack = new Stack(new App({ outdir: join(outdir, String(apps++)) }), 'Test', { env })
   const fn = new LambdaFunction(stack, 'Fn', {
     runtime: Runtime.NODEJS_22_X,
     architecture,

@@ -4,7 +4,9 @@
 // middy-extension-secrets/deploy computes from that configuration: the layer, the policy statement by
 // statement, and the extension's environment variables. The handler itself is run against the emulator
 // to check that it reads exactly the names of the configuration.
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { App } from 'aws-cdk-lib'
 import { Template } from 'aws-cdk-lib/assertions'
 import {
@@ -15,11 +17,15 @@ import {
   type PolicyOptions,
 } from 'middy-extension-secrets/deploy'
 import { startEmulator } from 'middy-extension-secrets/emulator'
-import { beforeAll, describe, expect, test } from 'vitest'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { parseDocument } from 'yaml'
 import { OrdersStack } from '../examples/deploy/cdk/stack.js'
 import { cacheExpiry, extensionSettings, fetchData } from '../examples/deploy/config.js'
 import { type HclBlock, type HclValue, parseHcl } from './hcl.js'
+
+// The synthesized assembly goes to a folder of this file's, removed afterwards.
+const cdkOut = mkdtempSync(join(tmpdir(), 'deploy-test-'))
+afterAll(() => rmSync(cdkOut, { recursive: true, force: true }))
 
 const root = new URL('..', import.meta.url).pathname
 const read = (path: string) => readFileSync(new URL(`../${path}`, import.meta.url), 'utf8')
@@ -275,7 +281,7 @@ beforeAll(async () => {
   }
   // Synthesis bundles the handler with esbuild from node_modules and runs CDK's template validation:
   // slow on a busy machine, so it is done once for every test below.
-  const app = new App()
+  const app = new App({ outdir: cdkOut })
   const stack = new OrdersStack(app, 'Orders', {
     env: { account: '111122223333', region: cdkRegion },
     secretKmsKeyArn: cdkKmsKey,
