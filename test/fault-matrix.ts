@@ -83,8 +83,13 @@ export const faultMatrix: readonly FaultCase[] = [
     'one',
   ),
   { ...secret("unknown secret (the layer's own 400)", [], 'UPSTREAM_ERROR', 'one'), name: 'prod/missing' },
-  secret('401', always(answer(401, 'Unauthorized')), 'TOKEN_REJECTED', 'one'),
-  secret('403 Bad Token', always(answer(403, 'Bad Token')), 'TOKEN_REJECTED', 'one'),
+  secret(
+    "401 Bad session token or header key (the layer's)",
+    always(answer(401, 'Bad session token or header key')),
+    'TOKEN_REJECTED',
+    'one',
+  ),
+  secret("403 Bad Token (the agent's)", always(answer(403, 'Bad Token')), 'TOKEN_REJECTED', 'one'),
   secret('404', always(answer(404, 'Not found')), 'UPSTREAM_ERROR', 'one'),
   secret('405', always(answer(405, 'Not allowed')), 'UPSTREAM_ERROR', 'one'),
   secret(
