@@ -31,7 +31,7 @@ test('the Powertools adapter logs events at debug or warn and counts them as met
         },
         port: server.port,
         token: testToken,
-        retry: { maxRetryTime: 50 },
+        retry: { maxRetryTime: 300 },
         onEvent: powertoolsEvents({ logger, metrics: metricsLike }),
       }),
     )
@@ -73,7 +73,8 @@ test('hits and stale values are logged and counted under their stable metric nam
     fetchData: { key: secret('prod/plain') },
     port: server.port,
     token: testToken,
-    cacheExpiry: 200,
+    // Wide enough that a busy machine cannot let the value expire between the first two invocations.
+    cacheExpiry: 1_000,
     staleIfError: { maxStale: 60_000 },
     onEvent: powertoolsEvents({ logger, metrics: metricsLike }),
   })
@@ -82,7 +83,7 @@ test('hits and stale values are logged and counted under their stable metric nam
     .handler(async () => 'ok')
   await handler({}, lambdaContext())
   await handler({}, lambdaContext())
-  await new Promise((resolve) => setTimeout(resolve, 250))
+  await new Promise((resolve) => setTimeout(resolve, 1_050))
   server.setFaults([{ action: 'respond', status: 503 }])
   await handler({}, lambdaContext(400))
   expect(logged.map((entry) => `${entry.level} ${entry.message}`)).toEqual([
