@@ -1,8 +1,10 @@
-// How to test a handler with the emulator: start it, point the middleware at it through the same
-// environment variables Lambda sets, then import the handler (the port is read when it is created).
+// How to test a handler with the emulator: start it and point the middleware at it through the same
+// environment variables Lambda sets. The middleware reads them when it asks the extension, so the
+// handler is imported as usual.
 import { clearCache } from '@middy/util'
 import { startEmulator } from 'middy-extension-secrets/emulator'
-import { afterAll, beforeAll, expect, test } from 'vitest'
+import { afterAll, expect, test } from 'vitest'
+import { handler } from './handler.js'
 
 const emulator = await startEmulator({
   values: {
@@ -27,12 +29,8 @@ const emulator = await startEmulator({
   faults: [{ action: 'not-ready', times: 3 }],
 })
 
-let handler: typeof import('./handler.js').handler
-beforeAll(async () => {
-  process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT = String(emulator.port)
-  process.env.AWS_SESSION_TOKEN ??= 'local-test-token'
-  ;({ handler } = await import('./handler.js'))
-})
+process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT = String(emulator.port)
+process.env.AWS_SESSION_TOKEN ??= 'local-test-token'
 
 afterAll(async () => {
   clearCache()
