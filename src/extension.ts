@@ -244,11 +244,18 @@ export const getFromExtension = async (
   const attempt = async () => {
     for (;;) {
       const probe = probes.get(address)
-      if (probe !== undefined && endProbe === undefined) {
-        expired ??= new Promise((resolve) =>
-          signal?.addEventListener('abort', () => resolve(), { once: true }),
-        )
+      // Waiting for another key's probe stands for retries: a key allowed none asks at once.
+      if (probe !== undefined && endProbe === undefined && connection.retry.retries !== 0) {
+        // This key's own bounds hold while it waits: its deadline, and its own p-retry budget.
+        expired ??= new Promise((resolve) => {
+          if (signal?.aborted) return resolve()
+          signal?.addEventListener('abort', () => resolve(), { once: true })
+          const budget =
+            started + (connection.retry.maxRetryTime ?? Number.POSITIVE_INFINITY) - performance.now()
+          if (Number.isFinite(budget)) setTimeout(resolve, Math.max(0, budget)).unref()
+        })
         await Promise.race([probe, expired])
+        if (probes.get(address) === probe && last !== undefined) throw last
       }
       const sent = performance.now()
       const left = deadline - sent
@@ -272,7 +279,10 @@ export const getFromExtension = async (
         if (error.kind === 'refused' || error.kind === 'reset' || error.kind === 'not-ready') {
           notReady ||= error.kind === 'not-ready'
           if (endProbe === undefined) {
-            if (probes.has(address)) continue
+            if (probes.has(address)) {
+              if (connection.retry.retries !== 0) continue
+              throw error
+            }
             let open!: () => void
             probes.set(address, new Promise((resolve) => (open = resolve)))
             endProbe = () => {

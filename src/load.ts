@@ -35,6 +35,8 @@ export interface Address {
 // A concurrent invocation's fetch that failed with these may have run out of *its* time.
 const retryable = ['TIMEOUT', 'EXTENSION_NOT_READY', 'EXTENSION_UNREACHABLE']
 
+const sleep = (ms: number) => new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), ms))
+
 /** Resolves with `undefined` when the signal aborts. */
 const until = (signal: AbortSignal | undefined) =>
   new Promise<undefined>((resolve) => {
@@ -270,12 +272,15 @@ export const createLoad = (
         storeOf()?.get(id) === slot
       ) {
         try {
-          if (
-            (await Promise.race([(staleIfError.when ?? isTransientError)(error), until(signal)])) === true
-          ) {
-            const loaded = await valueFrom(index, lastGood)
-            emit?.({ type: 'stale', ...reported, ageMs })
-            return loaded
+          // A refresh that failed at the deadline leaves `when` a moment of the margin to answer.
+          const limit = signal?.aborted ? sleep(Math.min(50, options.deadlineMargin)) : until(signal)
+          if ((await Promise.race([(staleIfError.when ?? isTransientError)(error), limit])) === true) {
+            const made = valueFrom(index, lastGood)
+            const loaded = made instanceof Promise ? await Promise.race([made, limit]) : made
+            if (loaded !== undefined) {
+              emit?.({ type: 'stale', ...reported, ageMs })
+              return loaded
+            }
           }
         } catch {
           // A predicate that fails, or a last answer that no longer makes a value, allows nothing.

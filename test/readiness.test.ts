@@ -217,3 +217,37 @@ test('an async schema that never settles ends at the deadline, as VALIDATION_ERR
     await server.close()
   }
 })
+
+test("a key waiting for another middleware's probe keeps its own retry budget", async () => {
+  // A port nothing listens on: every connection is refused.
+  const { createServer } = await import('node:net')
+  const probe = createServer()
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
+  const { port } = probe.address() as { port: number }
+  await new Promise((resolve) => probe.close(resolve))
+  const patient = middy()
+    .use(
+      extensionSecrets({
+        fetchData: { a: parameter('/a') },
+        port,
+        token: testToken,
+        retry: { minTimeout: 400, maxRetryTime: 3_000 },
+      }),
+    )
+    .handler(async () => 'never')
+  const once = middy()
+    .use(
+      extensionSecrets({ fetchData: { b: parameter('/b') }, port, token: testToken, retry: { retries: 0 } }),
+    )
+    .handler(async () => 'never')
+  const long = patient({}, lambdaContext(5_000)).catch((failure: unknown) => failure)
+  await new Promise((resolve) => setTimeout(resolve, 20))
+  const started = performance.now()
+  const error = (await once({}, lambdaContext(5_000)).catch(
+    (failure: unknown) => failure,
+  )) as ExtensionSecretsError
+  // retries: 0 is one attempt, whoever probes the extension meanwhile.
+  expect(error.errors?.[0]).toMatchObject({ code: 'EXTENSION_UNREACHABLE' })
+  expect(performance.now() - started).toBeLessThan(1_000)
+  expect(await long).toBeInstanceOf(ExtensionSecretsError)
+}, 10_000)

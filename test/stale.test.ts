@@ -118,6 +118,26 @@ describe('staleIfError', () => {
     expect(unhandled).toEqual([])
   })
 
+  test('an async `when` still answers for a refresh that ran until the deadline', async () => {
+    const server = await start()
+    const events: ExtensionSecretsEvent[] = []
+    const { handler } = staleHandler(server.port, events, {
+      staleIfError: {
+        maxStale: 300_000,
+        when: async (error) => {
+          await null
+          await new Promise((resolve) => setTimeout(resolve, 5))
+          return isTransientError(error)
+        },
+      },
+    })
+    expect(await handler({}, roomy())).toBe(plain)
+    passes(60_001)
+    server.setFaults([{ action: 'hang' }])
+    expect(await handler({}, hurried())).toBe(plain)
+    expect(events.at(-1)).toMatchObject({ type: 'stale', code: 'TIMEOUT' })
+  })
+
   test('never serves a value older than maxStale, counted from its arrival', async () => {
     const server = await start()
     const events: ExtensionSecretsEvent[] = []
