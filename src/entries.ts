@@ -198,6 +198,40 @@ export type ValuesOf<F> = { -readonly [K in keyof F]: ValueOf<F[K]> }
 
 // What the run-time checks refuse in a `fetchData` object, refused by the type checker too, in a sentence.
 
+/** Members of the Lambda context and of Middy 7's durable context: a `fetchData` key may not replace them. */
+export const contextMembers = [
+  'callbackWaitsForEmptyEventLoop',
+  'functionName',
+  'functionVersion',
+  'invokedFunctionArn',
+  'memoryLimitInMB',
+  'awsRequestId',
+  'logGroupName',
+  'logStreamName',
+  'identity',
+  'clientContext',
+  'tenantId',
+  'getRemainingTimeInMillis',
+  'done',
+  'fail',
+  'succeed',
+  'lambdaContext',
+  'executionContext',
+  'durableExecutionArn',
+  'step',
+  'wait',
+  'waitForCallback',
+  'waitForCondition',
+  'createCallback',
+  'invoke',
+  'parallel',
+  'map',
+  'runInChildContext',
+  'promise',
+  'logger',
+  'configureLogger',
+] as const
+
 /** Members of the Lambda context, of Middy 7's durable context and of every object. */
 type ReservedKey =
   | keyof typeof Object.prototype
@@ -207,36 +241,7 @@ type ReservedKey =
   | '__lookupGetter__'
   | '__lookupSetter__'
   | 'prototype'
-  | 'callbackWaitsForEmptyEventLoop'
-  | 'functionName'
-  | 'functionVersion'
-  | 'invokedFunctionArn'
-  | 'memoryLimitInMB'
-  | 'awsRequestId'
-  | 'logGroupName'
-  | 'logStreamName'
-  | 'identity'
-  | 'clientContext'
-  | 'tenantId'
-  | 'getRemainingTimeInMillis'
-  | 'done'
-  | 'fail'
-  | 'succeed'
-  | 'lambdaContext'
-  | 'executionContext'
-  | 'durableExecutionArn'
-  | 'step'
-  | 'wait'
-  | 'waitForCallback'
-  | 'waitForCondition'
-  | 'createCallback'
-  | 'invoke'
-  | 'parallel'
-  | 'map'
-  | 'runInChildContext'
-  | 'promise'
-  | 'logger'
-  | 'configureLogger'
+  | (typeof contextMembers)[number]
 
 type Digit = '0' | '1' | '2' | '3' | '4' | '5' | '6' | '7' | '8' | '9'
 /** ASCII characters no JavaScript identifier holds (the run-time check also refuses the rest). */

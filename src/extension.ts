@@ -1,6 +1,6 @@
 import { Agent, request } from 'node:http'
 import type { Options as RetryOptions } from 'p-retry'
-import type { ExtensionSecretsErrorCode } from './errors.js'
+import { type ExtensionSecretsErrorCode, isThrottled } from './errors.js'
 import { addressOf } from './loopback.js'
 
 // The extension's protocol, knowing nothing of Middy or fetchData keys: one GET on loopback, retried
@@ -82,6 +82,7 @@ const maxBody = 1 << 20
 
 /** Node refuses such header values with an error of its own, which must never be reached. */
 export const badHeaderValue = /[^\t\x20-\x7e\x80-\xff]/
+let checkedToken: string | undefined
 
 /** Removes the token from what an answer echoed, in every form a server might echo it. */
 export const withoutToken = (text: string, token: string): string => {
@@ -174,18 +175,19 @@ const answer = (status: number, raw: Buffer, token: string): { body: Buffer } | 
   })
   if (status === 401 || status === 403)
     return failure('TOKEN_REJECTED', `the session token was refused (${status} "${body}")`)
-  // The Secrets Manager Agent names the upstream error (`{"__type":"ResourceNotFoundException",…}`);
-  // the layer answers one generic 400 for every upstream failure, whose cause only its log shows.
-  const type = /"__type"\s*:\s*"([\w.#]+)"/.exec(body)?.[1]
-  // The agent's throttling is its upstream's 400 `ThrottlingException`: worth another attempt.
-  if (type?.includes('Throttl')) throw new Again('status', status, body)
-  if (status >= 400 && status < 500)
+  if (status >= 400 && status < 500) {
+    // The agent's throttling is its upstream's 400 `ThrottlingException`: worth another attempt.
+    if (isThrottled({ status, body })) throw new Again('status', status, body)
+    // The Secrets Manager Agent names the upstream error (`{"__type":"ResourceNotFoundException",…}`);
+    // the layer answers one generic 400 for every upstream failure, whose cause only its log shows.
+    const type = /"__type"\s*:\s*"([\w.#]+)"/.exec(body)?.[1]
     return failure(
       'UPSTREAM_ERROR',
       type
         ? `upstream ${type} (${status})`
         : `${status} "${body}": not found, denied or throttled upstream (see the function's logs)`,
     )
+  }
   // Any other status is not the extension's: its body might hold a value, and is never kept.
   return {
     failure: { ...malformed(`unexpected status ${status}`), status },
@@ -233,13 +235,17 @@ export const getFromExtension = async (
     attempts,
     elapsedMs: Math.round(performance.now() - started),
   })
-  if (!token || badHeaderValue.test(token))
+  if (!token || (token !== checkedToken && badHeaderValue.test(token)))
     return settle({
       failure: {
         code: 'TOKEN_MISSING',
         reason: `${token ? 'AWS_SESSION_TOKEN is not a valid header value' : 'AWS_SESSION_TOKEN is not set and no `token` option was given'}; nothing was sent`,
       },
     })
+
+  // A session token is about a kilobyte: checked once, not at every request.
+  checkedToken = token
+  let budgetTimer: NodeJS.Timeout | undefined
 
   const attempt = async () => {
     for (;;) {
@@ -252,7 +258,7 @@ export const getFromExtension = async (
           signal?.addEventListener('abort', () => resolve(), { once: true })
           const budget =
             started + (connection.retry.maxRetryTime ?? Number.POSITIVE_INFINITY) - performance.now()
-          if (Number.isFinite(budget)) setTimeout(resolve, Math.max(0, budget)).unref()
+          if (Number.isFinite(budget)) budgetTimer = setTimeout(resolve, Math.max(0, budget))
         })
         await Promise.race([probe, expired])
         if (probes.get(address) === probe && last !== undefined) throw last
@@ -318,6 +324,7 @@ export const getFromExtension = async (
     })
   } finally {
     release()
+    clearTimeout(budgetTimer)
   }
 }
 

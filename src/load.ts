@@ -2,7 +2,8 @@ import { setMaxListeners } from 'node:events'
 import { ExtensionSecretsError, isThrottled, isTransientError } from './errors.js'
 import type { ExtensionSecretsEvent } from './events.js'
 import { type Connection, type Failure, getFromExtension, requestPath } from './extension.js'
-import { absoluteAfter, type Entry, type Resolved } from './options.js'
+import { addressOf } from './loopback.js'
+import { type Address, absoluteAfter, type Entry, type Resolved } from './options.js'
 import { produce, type RawValue, readBody, ValueFailure } from './value.js'
 
 // One invocation: cached values when fresh, otherwise one request per distinct source, all in parallel,
@@ -24,18 +25,14 @@ export interface Loaded {
   sensitive: boolean
 }
 
-/** Where the extension is, as read at this invocation; the same object while it does not change. */
-export interface Address {
-  host: string
-  port: number
-  /** Where `port` came from, for the unreachable diagnosis. */
-  portFrom: string
-}
-
 // A concurrent invocation's fetch that failed with these may have run out of *its* time.
 const retryable = ['TIMEOUT', 'EXTENSION_NOT_READY', 'EXTENSION_UNREACHABLE']
 
 const sleep = (ms: number) => new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), ms))
+
+/** A value made by user code (a schema, `when`), or `undefined` if `limit` comes first. */
+const bounded = <T>(value: T | PromiseLike<T>, limit: Promise<undefined>) =>
+  typeof (value as PromiseLike<T> | undefined)?.then === 'function' ? Promise.race([value, limit]) : value
 
 /** Resolves with `undefined` when the signal aborts. */
 const until = (signal: AbortSignal | undefined) =>
@@ -126,13 +123,12 @@ export const createLoad = (
       typeof getRemainingTimeInMillis === 'function'
         ? getRemainingTimeInMillis() - options.deadlineMargin
         : Number.NaN
-    const deadline = new AbortController()
-    setMaxListeners(0, deadline.signal)
-    const signal = Number.isFinite(remaining) ? deadline.signal : undefined
-    const deadlineAt = Number.isFinite(remaining)
-      ? performance.now() + Math.max(0, remaining)
-      : Number.POSITIVE_INFINITY
-    const timer = signal && setTimeout(() => deadline.abort(new Error('deadline')), Math.max(0, remaining))
+    const deadline = Number.isFinite(remaining) ? new AbortController() : undefined
+    const signal = deadline?.signal
+    // Every request and wait of the invocation listens to it: as many listeners as keys, not a leak.
+    if (signal) setMaxListeners(0, signal)
+    const deadlineAt = deadline ? performance.now() + Math.max(0, remaining) : Number.POSITIVE_INFINITY
+    const timer = deadline && setTimeout(() => deadline.abort(new Error('deadline')), Math.max(0, remaining))
     const connection: Connection = {
       ...address,
       token: options.token ?? process.env.AWS_SESSION_TOKEN,
@@ -236,8 +232,7 @@ export const createLoad = (
       else {
         try {
           // A schema is the user's code: an async one that never settles must not outlive the deadline.
-          const made = valueFrom(index, fetched.raw)
-          const loaded = made instanceof Promise ? await Promise.race([made, until(signal)]) : made
+          const loaded = await bounded(valueFrom(index, fetched.raw), until(signal))
           if (loaded === undefined)
             throw new ValueFailure('VALIDATION_ERROR', "the schema did not settle in the invocation's time")
           if (hit) emit?.({ type: 'hit', ...about(entry), ageMs: Math.round(started - lastAt) })
@@ -274,9 +269,8 @@ export const createLoad = (
         try {
           // A refresh that failed at the deadline leaves `when` a moment of the margin to answer.
           const limit = signal?.aborted ? sleep(Math.min(50, options.deadlineMargin)) : until(signal)
-          if ((await Promise.race([(staleIfError.when ?? isTransientError)(error), limit])) === true) {
-            const made = valueFrom(index, lastGood)
-            const loaded = made instanceof Promise ? await Promise.race([made, limit]) : made
+          if ((await bounded((staleIfError.when ?? isTransientError)(error), limit)) === true) {
+            const loaded = await bounded(valueFrom(index, lastGood), limit)
             if (loaded !== undefined) {
               emit?.({ type: 'stale', ...reported, ageMs })
               return loaded
@@ -324,7 +318,7 @@ export const createLoad = (
         const address = where()
         if (address === idsFor) break
         idsFor = address
-        ids = entries.map((entry) => `${address.host}:${address.port}${entry.path}`)
+        ids = entries.map((entry) => addressOf(address.host, address.port) + entry.path)
         pending = undefined
       }
       for (let index = 0; index < entries.length; index++) {
@@ -360,10 +354,10 @@ export const createLoad = (
   /** Drops the cached values of these keys; with `refreshNow`, their next fetch skips the agent's cache. */
   const invalidate = (indexes: readonly number[], bypass: boolean) => {
     const store = storeOf()
-    const { host, port } = where()
     for (const index of indexes) {
+      // Under the address its cached values came from; the next load reads the address again.
       made[index] = undefined
-      store?.delete(`${host}:${port}${entries[index]!.path}`)
+      if (idsFor !== undefined) store?.delete(ids[index]!)
       if (bypass) refreshNow.set(index, (refreshNow.get(index) ?? 0) + 1)
     }
   }

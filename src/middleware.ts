@@ -4,8 +4,8 @@ import { describe, fail } from './checks.js'
 import type { CheckedFetchData, NoExtraKeys, ValuesOf } from './entries.js'
 import { createEmit } from './events.js'
 import { loadRetry } from './extension.js'
-import { type Address, createLoad, type Loaded, type Slot } from './load.js'
-import { defaults, type ExtensionSecretsOptions, parsePort, resolveOptions } from './options.js'
+import { createLoad, type Loaded, type Slot } from './load.js'
+import { addressReader, type ExtensionSecretsOptions, resolveOptions } from './options.js'
 
 /** The values by key, as `request.internal` holds them. */
 export type InternalFor<O extends ExtensionSecretsOptions> = ValuesOf<O['fetchData']>
@@ -53,28 +53,6 @@ export function extensionSecrets<const O extends ExtensionSecretsOptions>(
   const { entries, setToContext, hideSecrets, cacheKey } = resolved
   const keys = entries.map((entry) => entry.key)
 
-  // The port is read at each invocation, as the token is: a test may set the variable after importing.
-  // The same object comes back while it does not change, so the cache ids are not rebuilt.
-  let address: Address | undefined
-  let portText: string | undefined
-  const where = (): Address => {
-    if (resolved.port !== undefined) {
-      address ??= { host: resolved.host, port: resolved.port, portFrom: 'the `port` option' }
-      return address
-    }
-    const text = process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT
-    if (address === undefined || text !== portText) {
-      const port = text ? parsePort(text, 'PARAMETERS_SECRETS_EXTENSION_HTTP_PORT') : defaults.port
-      address = {
-        host: resolved.host,
-        port,
-        portFrom: text ? 'PARAMETERS_SECRETS_EXTENSION_HTTP_PORT' : 'the default, 2773',
-      }
-      portText = text
-    }
-    return address
-  }
-
   // `@middy/util` holds the cache, so its `clearCache()` empties this package's stores too. It is loaded
   // only when caching is on: a handler that asks every invocation never pays for it. Its store is
   // registered with cacheExpiry -1, which sets no refresh timer: freshness is checked per key.
@@ -87,7 +65,12 @@ export function extensionSecrets<const O extends ExtensionSecretsOptions>(
       ? undefined
       : (((util.getCache(name) as { value?: Map<string, Slot> }).value ??
           util.processCache({ cacheKey: name, cacheExpiry: -1 }, () => new Map()).value) as Map<string, Slot>)
-  const { load, invalidate } = createLoad(resolved, where, storeOf, createEmit(resolved.onEvent))
+  const { load, invalidate } = createLoad(
+    resolved,
+    addressReader(resolved.host, resolved.port),
+    storeOf,
+    createEmit(resolved.onEvent),
+  )
 
   // One descriptor per key, refilled per invocation: defineProperty reads it at once.
   const hidden = keys.map(() => ({

@@ -9,10 +9,10 @@ import {
   fail,
   isPlainObject,
 } from './checks.js'
-import type { FetchEntry } from './entries.js'
+import { contextMembers, type FetchEntry } from './entries.js'
 import type { ExtensionSecretsError } from './errors.js'
 import type { EventHook } from './events.js'
-import { requestPath, type Source } from './extension.js'
+import { badHeaderValue, requestPath, type Source } from './extension.js'
 import { isLoopbackAddress } from './loopback.js'
 import type { StandardSchemaV1 } from './standard-schema.js'
 import type { ParseMode, Recipe } from './value.js'
@@ -98,11 +98,11 @@ export const absoluteAfter = 86_400_000
 
 // Keys land on the Lambda context as they are: none may replace what Lambda, Middy 7's durable context
 // or every object already has there.
-const reserved = new Set([
+const reserved = new Set<string>([
   ...Object.getOwnPropertyNames(Object.prototype),
-  ...'__proto__ prototype callbackWaitsForEmptyEventLoop functionName functionVersion invokedFunctionArn memoryLimitInMB awsRequestId logGroupName logStreamName identity clientContext tenantId getRemainingTimeInMillis done fail succeed lambdaContext executionContext durableExecutionArn step wait waitForCallback waitForCondition createCallback invoke parallel map runInChildContext promise logger configureLogger'.split(
-    ' ',
-  ),
+  '__proto__',
+  'prototype',
+  ...contextMembers,
 ])
 // The ASCII test first: compiling the Unicode property classes costs about a millisecond at creation.
 const isIdentifier = (key: string) =>
@@ -185,6 +185,42 @@ export const parsePort = (text: string, path: string): number => {
   return Number(text)
 }
 
+/** Where the extension is; the same object comes back while it does not change. */
+export interface Address {
+  host: string
+  port: number
+  /** Where `port` came from, for the unreachable diagnosis. */
+  portFrom: string
+}
+
+/**
+ * Reads the extension's address: the `port` option, else PARAMETERS_SECRETS_EXTENSION_HTTP_PORT as it
+ * is now (a test may set it after importing a handler), else 2773. The same object comes back while the
+ * variable does not change, so what is keyed by it need not be rebuilt.
+ */
+export const addressReader = (host: string, port: number | undefined): (() => Address) => {
+  if (port !== undefined) {
+    const fixed = { host, port, portFrom: 'the `port` option' }
+    return () => fixed
+  }
+  let address: Address | undefined
+  let portText: string | undefined
+  return () => {
+    const text = process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT
+    if (address === undefined || text !== portText) {
+      address = text
+        ? {
+            host,
+            port: parsePort(text, 'PARAMETERS_SECRETS_EXTENSION_HTTP_PORT'),
+            portFrom: 'PARAMETERS_SECRETS_EXTENSION_HTTP_PORT',
+          }
+        : { host, port: defaults.port, portFrom: 'the default, 2773' }
+      portText = text
+    }
+    return address
+  }
+}
+
 export type Resolved = ReturnType<typeof resolveOptions>
 
 /** Validates every option and applies the defaults once; a TypeError names the first bad key. */
@@ -213,7 +249,7 @@ export const resolveOptions = (input: unknown) => {
     parsePort(fromEnvironment, 'PARAMETERS_SECRETS_EXTENSION_HTTP_PORT')
   const token = check('token', checkText, undefined)
   // Node refuses such header values with an error of its own; refusing first keeps the token out of it.
-  if (token !== undefined && /[^\t\x20-\x7e\x80-\xff]/.test(token))
+  if (token !== undefined && badHeaderValue.test(token))
     fail('token', 'has characters not allowed in an HTTP header')
 
   const cacheExpiry = check(
