@@ -28,9 +28,9 @@ export const handler = middy()
         maxRetryTime: 10_000,
       },
       deadlineMargin: 250,
-      // port: PARAMETERS_SECRETS_EXTENSION_HTTP_PORT, read at each invocation, else 2773
+      // port: PARAMETERS_SECRETS_EXTENSION_HTTP_PORT, read when a request is made, else 2773
       host: '127.0.0.1',
-      // token: AWS_SESSION_TOKEN, read at each invocation
+      // token: AWS_SESSION_TOKEN, read when a request is made
       // onEvent: none
     }),
   )
