@@ -18,9 +18,8 @@ export function join(path: string, key: string): string {
   return path === '' ? key : `${path}.${key}`
 }
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
+// The core's own test of a JSON object, so that the emulator reads answers and values by the same rule.
+export { isRecord } from '../value.js'
 
 export function fail(path: string, message: string): never {
   throw new TypeError(`${path}: ${message}`)
