@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
+import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { parseCommandLine, UsageError } from '../../src/cli/args.js'
 import { fixtureValues, secretMarker, testToken } from '../helpers.js'
 import { portOf, useCli } from './run-cli.js'
@@ -152,12 +152,8 @@ describe('diagnostics of the command', () => {
     await new Promise((resolve) => setTimeout(resolve, 350))
     expect((await get(port, '/secretsmanager/get?secretId=prod%2Fplain')).status).toBe(200)
     // The command's log line travels through a pipe: it may arrive just after the answer.
-    await vi.waitFor(
-      () => expect(cli.stdout().match(/GetSecretValue "prod\/plain": miss/g)).toHaveLength(2),
-      {
-        timeout: 2_000,
-      },
-    )
+    await cli.waitFor(/GetSecretValue "prod\/plain": miss/, 2)
+    expect(cli.stdout().match(/GetSecretValue "prod\/plain": miss/g)).toHaveLength(2)
   })
 
   test('--flavour agent answers as the Secrets Manager Agent', async () => {
