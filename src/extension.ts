@@ -42,6 +42,8 @@ export interface Failure {
   reason: string
   status?: number
   body?: string
+  /** The layer's generic 400: how long the extension took to give it (ms). */
+  genericAfterMs?: number
 }
 
 export type Answer = ({ body: Buffer } | { failure: Failure }) & { attempts: number; elapsedMs: number }
@@ -102,6 +104,7 @@ const malformed = (reason: string): Failure => ({ code: 'MALFORMED_RESPONSE', re
 /** One GET. Resolves with the 200 body or a final failure; rejects with `Again` when worth repeating. */
 const attemptOnce = (connection: Connection, path: string, token: string, timeout: number) =>
   new Promise<{ body: Buffer } | { failure: Failure }>((resolve, reject) => {
+    const sent = performance.now()
     let answering = false
     let bytesBefore = 0
     const end = (outcome?: { body: Buffer } | { failure: Failure }, again?: Again) => {
@@ -129,7 +132,9 @@ const attemptOnce = (connection: Connection, path: string, token: string, timeou
         })
         res.on('end', () => {
           try {
-            end(answer(res.statusCode ?? 0, Buffer.concat(chunks), token))
+            end(
+              answer(res.statusCode ?? 0, Buffer.concat(chunks), token, Math.round(performance.now() - sent)),
+            )
           } catch (again) {
             end(undefined, again as Again)
           }
@@ -163,7 +168,12 @@ const attemptOnce = (connection: Connection, path: string, token: string, timeou
   })
 
 /** What a whole answer means. Error bodies are cut to 200 characters on one line, token removed. */
-const answer = (status: number, raw: Buffer, token: string): { body: Buffer } | { failure: Failure } => {
+const answer = (
+  status: number,
+  raw: Buffer,
+  token: string,
+  tookMs: number,
+): { body: Buffer } | { failure: Failure } => {
   if (status === 200) return { body: raw }
   let body = withoutToken(raw.subarray(0, 4096).toString('utf8'), token).replace(/\s+/g, ' ').trim()
   if (body.length > 200) body = `${body.slice(0, 200)}…`
@@ -181,12 +191,16 @@ const answer = (status: number, raw: Buffer, token: string): { body: Buffer } | 
     // The Secrets Manager Agent names the upstream error (`{"__type":"ResourceNotFoundException",…}`);
     // the layer answers one generic 400 for every upstream failure, whose cause only its log shows.
     const type = /"__type"\s*:\s*"([\w.#]+)"/.exec(body)?.[1]
-    return failure(
-      'UPSTREAM_ERROR',
-      type
-        ? `upstream ${type} (${status})`
-        : `${status} "${body}": not found, denied or throttled upstream (see the function's logs)`,
-    )
+    if (type) return failure('UPSTREAM_ERROR', `upstream ${type} (${status})`)
+    return {
+      failure: {
+        code: 'UPSTREAM_ERROR',
+        reason: `${status} "${body}": not found, denied or throttled upstream (see the function's logs)`,
+        status,
+        body,
+        genericAfterMs: tookMs,
+      },
+    }
   }
   // Any other status is not the extension's: its body might hold a value, and is never kept.
   return {
@@ -359,4 +373,56 @@ const exhausted = (
     code: 'EXTENSION_UNREACHABLE',
     reason: `could not reach the extension at ${address} (port from ${portFrom}; ${spent}; last: connection ${last.kind}): is the layer attached?`,
   }
+}
+
+/**
+ * The layer answers its generic 400 at once for a name that does not exist or access denied, which its
+ * SDK does not retry; throttling it retries upstream twice with a backoff of up to 2 and 4 s, so that 400
+ * comes after this long (docs/decisions/0015-cold-start-storms.md; the layer's retries are not confirmed
+ * by a capture).
+ */
+export const throttledAfterMs = 250
+
+/** p-retry's options for `coldStartRetry`: no `maxRetryTime`, the invocation's deadline bounds it. */
+export type ColdStartRetryOptions = Pick<
+  RetryOptions,
+  'retries' | 'factor' | 'minTimeout' | 'maxTimeout' | 'randomize'
+>
+
+class Throttled extends Error {}
+
+/**
+ * Asks again, with p-retry's schedule, while the layer answers its generic 400 only after its SDK retried
+ * upstream: during a cold-start storm, that is Parameter Store's quota. Any other answer ends it at once,
+ * and the deadline ends the wait with the last 400.
+ */
+export const askWhileThrottled = async (
+  ask: () => Promise<Answer>,
+  options: ColdStartRetryOptions,
+  signal: AbortSignal | undefined,
+): Promise<Answer> => {
+  const started = performance.now()
+  let attempts = 0
+  let last: Answer | undefined
+  let throttled: Answer | undefined
+  try {
+    await (await loadRetry()).default(
+      async () => {
+        const answer = await ask()
+        attempts += answer.attempts
+        // A request the deadline cut short says less than the 400 before it, which stays the answer.
+        if (throttled === undefined || !signal?.aborted) last = answer
+        if ('failure' in answer && (answer.failure.genericAfterMs ?? 0) >= throttledAfterMs) {
+          throttled = answer
+          throw new Throttled()
+        }
+      },
+      { ...options, signal, shouldRetry: ({ error }) => error instanceof Throttled },
+    )
+  } catch (error) {
+    if (!(error instanceof Throttled) && !signal?.aborted) throw error
+  }
+  // p-retry makes no attempt once the signal has aborted: the plain request reports the deadline.
+  if (last === undefined) return ask()
+  return { ...last, attempts, elapsedMs: Math.round(performance.now() - started) }
 }

@@ -1,7 +1,13 @@
 import { setMaxListeners } from 'node:events'
 import { ExtensionSecretsError, isThrottled, isTransientError } from './errors.js'
 import type { ExtensionSecretsEvent } from './events.js'
-import { type Connection, type Failure, getFromExtension, requestPath } from './extension.js'
+import {
+  askWhileThrottled,
+  type Connection,
+  type Failure,
+  getFromExtension,
+  requestPath,
+} from './extension.js'
 import { addressOf } from './loopback.js'
 import { type Address, absoluteAfter, type Entry, type Resolved } from './options.js'
 import { produce, type RawValue, readBody, ValueFailure } from './value.js'
@@ -48,7 +54,9 @@ export const createLoad = (
   storeOf: () => Map<string, Slot> | undefined,
   emit: ((event: ExtensionSecretsEvent) => void) | undefined,
 ) => {
-  const { entries, cacheExpiry, staleIfError } = options
+  const { entries, cacheExpiry, staleIfError, coldStartRetry } = options
+  /** Keys this middleware has made a value for in this process: `coldStartRetry` is for the others. */
+  const had: boolean[] = []
   /** Per key: the answer its value was made from, so a hit parses and validates nothing. */
   const made: ({ raw: RawValue; loaded: Loaded | Promise<Loaded> } | undefined)[] = []
   /**
@@ -144,7 +152,10 @@ export const createLoad = (
       const path = pathOf(index)
       let sent = requests.get(path)
       if (sent !== undefined) return sent
-      sent = getFromExtension(connection, path, signal, deadlineAt).then((answer) => {
+      const ask = () => getFromExtension(connection, path, signal, deadlineAt)
+      sent = (
+        coldStartRetry === undefined || had[index] ? ask() : askWhileThrottled(ask, coldStartRetry, signal)
+      ).then((answer) => {
         if ('failure' in answer) return answer
         try {
           return {
@@ -235,6 +246,7 @@ export const createLoad = (
           const loaded = await bounded(valueFrom(index, fetched.raw), until(signal))
           if (loaded === undefined)
             throw new ValueFailure('VALIDATION_ERROR', "the schema did not settle in the invocation's time")
+          had[index] = true
           if (hit) emit?.({ type: 'hit', ...about(entry), ageMs: Math.round(started - lastAt) })
           else emit?.({ type: 'fetched', ...about(entry), cache, ...counts })
           return loaded

@@ -12,7 +12,7 @@ import {
 import { contextMembers, type FetchEntry } from './entries.js'
 import type { ExtensionSecretsError } from './errors.js'
 import type { EventHook } from './events.js'
-import { badHeaderValue, requestPath, type Source } from './extension.js'
+import { badHeaderValue, type ColdStartRetryOptions, requestPath, type Source } from './extension.js'
 import { isLoopbackAddress } from './loopback.js'
 import type { StandardSchemaV1 } from './standard-schema.js'
 import type { ParseMode, Recipe } from './value.js'
@@ -40,6 +40,12 @@ export interface ExtensionSecretsOptions {
   requestTimeout?: number
   /** p-retry's options for the wait while the extension is not ready. */
   retry?: RetryOptions
+  /**
+   * Off by default. p-retry's options for asking again when the layer answers its generic 400 slowly (after
+   * retrying upstream: throttling) for a value this process never had, within the deadline; `randomize`
+   * defaults to `true`. For cold-start storms: docs/scaling.md.
+   */
+  coldStartRetry?: ColdStartRetryOptions
   /** Time kept free before the function's timeout (ms). Default 250. */
   deadlineMargin?: number
   /** Extension port. Default `PARAMETERS_SECRETS_EXTENSION_HTTP_PORT` (read at each request), else 2773. */
@@ -89,8 +95,16 @@ export const defaults = {
   },
 }
 
-const optionKeys = Object.keys({ fetchData: 0, ...defaults, staleIfError: 0, token: 0, onEvent: 0 })
+const optionKeys = Object.keys({
+  fetchData: 0,
+  ...defaults,
+  staleIfError: 0,
+  coldStartRetry: 0,
+  token: 0,
+  onEvent: 0,
+})
 const retryKeys = Object.keys(defaults.retry)
+const coldRetryKeys = retryKeys.filter((key) => key !== 'maxRetryTime')
 const parameterKeys = ['parameter', 'version', 'label', 'decrypt', 'parse', 'field', 'schema', 'optional']
 const secretKeys = ['secret', 'versionId', 'versionStage', 'parse', 'field', 'schema', 'optional']
 /** Middy's convention: above 24 h, `cacheExpiry` is an absolute Unix-ms time. */
@@ -297,6 +311,17 @@ export const resolveOptions = (input: unknown) => {
     },
     defaults.retry,
   )
+  const coldStartRetry = check(
+    'coldStartRetry',
+    (value, at): ColdStartRetryOptions => {
+      if (!isPlainObject(value))
+        fail(at, 'must be an object of p-retry options, like { retries: 5, maxTimeout: 4000 }')
+      checkKeys(value as object, coldRetryKeys, `${at}.`)
+      // Jitter is what keeps a thousand environments from asking again in the same instant.
+      return { randomize: true, ...(value as ColdStartRetryOptions) }
+    },
+    undefined,
+  )
 
   return {
     entries,
@@ -311,6 +336,7 @@ export const resolveOptions = (input: unknown) => {
       defaults.requestTimeout,
     ),
     retry,
+    coldStartRetry,
     deadlineMargin: check(
       'deadlineMargin',
       (value, at) => checkInteger(value, at, 0),

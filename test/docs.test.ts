@@ -107,6 +107,7 @@ const optionNames = [
   'staleIfError',
   'requestTimeout',
   'retry',
+  'coldStartRetry',
   'deadlineMargin',
   'port',
   'host',

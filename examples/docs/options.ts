@@ -27,6 +27,7 @@ export const handler = middy()
         randomize: true,
         maxRetryTime: 10_000,
       },
+      // coldStartRetry: off
       deadlineMargin: 250,
       // port: PARAMETERS_SECRETS_EXTENSION_HTTP_PORT, read when a request is made, else 2773
       host: '127.0.0.1',
@@ -69,3 +70,11 @@ export const tolerant = extensionSecrets({
   },
 })
 // #endregion stale-when
+
+// #region cold-start-retry
+export const stormReady = extensionSecrets({
+  fetchData: { apiUrl: parameter('/app/api-url') },
+  // For cold-start storms against Parameter Store's quota: docs/scaling.md.
+  coldStartRetry: { retries: 5, minTimeout: 2_000, maxTimeout: 8_000 },
+})
+// #endregion cold-start-retry

@@ -1,0 +1,224 @@
+import middy from '@middy/core'
+import { clearCache } from '@middy/util'
+import { afterEach, describe, expect, it } from 'vitest'
+import { createAccount, type Emulator, startEmulator } from '../src/emulator/index.js'
+import {
+  type ExtensionSecretsEvent,
+  type ExtensionSecretsOptions,
+  extensionSecrets,
+  parameter,
+  secret,
+} from '../src/index.js'
+import { allText, failureOf, lambdaContext, secretMarker, testToken, useEmulator } from './helpers.js'
+
+// coldStartRetry against the emulator's account quota over real HTTP: a storm of environments sharing
+// one Parameter Store quota, each with its own layer and its own middleware. The layer's SDK retries a
+// throttled call upstream, so its generic 400 comes slowly; a name that does not exist gets it at once.
+
+const storm: Emulator[] = []
+afterEach(async () => {
+  clearCache()
+  await Promise.all(storm.splice(0).map((emulator) => emulator.close()))
+})
+
+const names = ['/app/a', '/app/b', '/app/c']
+const stormValues = {
+  parameters: Object.fromEntries(names.map((name) => [name, `${name}-value`])),
+  secrets: { 'prod/key': `${secretMarker}-storm` },
+}
+
+/** Eight execution environments starting together, 27 reads against a quota of 10 a second. */
+const runStorm = async (options: Partial<ExtensionSecretsOptions>) => {
+  const account = createAccount({ getParameterPerSecond: 10 })
+  const events: ExtensionSecretsEvent[] = []
+  const environments = await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      // Each upstream attempt takes 100 ms: a throttled read's 400 comes after three attempts, 300 ms.
+      const emulator = await startEmulator({
+        values: stormValues,
+        token: testToken,
+        account,
+        upstream: { parameterLatencyMs: 100, retryBackoffMs: 50 },
+      })
+      storm.push(emulator)
+      const handler = middy()
+        .use(
+          extensionSecrets({
+            fetchData: {
+              a: parameter('/app/a'),
+              b: parameter('/app/b'),
+              c: parameter('/app/c'),
+            },
+            port: emulator.port,
+            token: testToken,
+            onEvent: (event) => events.push(event),
+            ...options,
+          }),
+        )
+        .handler(async (_event, context) => [context.a, context.b, context.c].join(' '))
+      return { emulator, handler }
+    }),
+  )
+  const outcomes = await Promise.allSettled(
+    environments.map(({ handler }) => handler({}, lambdaContext(10_000))),
+  )
+  const throttled = storm.flatMap((emulator) =>
+    emulator.requests.filter((request) => request.diagnosis === 'throttled'),
+  )
+  return { outcomes, events, throttled, requests: storm.reduce((sum, e) => sum + e.requests.length, 0) }
+}
+
+describe('coldStartRetry in a cold-start storm (shared account quota, real HTTP)', () => {
+  it('off (the default): throttled first reads fail the first invocation with the layer’s 400', async () => {
+    const { outcomes, throttled } = await runStorm({})
+    expect(throttled.length).toBeGreaterThan(0)
+    const failed = outcomes.filter((outcome) => outcome.status === 'rejected')
+    expect(failed.length).toBeGreaterThan(0)
+    for (const outcome of failed) {
+      const error = (outcome as PromiseRejectedResult).reason
+      expect(error.code).toBe('FETCH_FAILED')
+      expect(error.errors.map((each: { code: string }) => each.code)).toContain('UPSTREAM_ERROR')
+      expect(error.errors.find((each: { status?: number }) => each.status === 400)).toBeDefined()
+    }
+  })
+
+  it('on: every environment starts, its values right, having asked again after throttled 400s', async () => {
+    const { outcomes, events, throttled, requests } = await runStorm({
+      coldStartRetry: { retries: 10, minTimeout: 200, maxTimeout: 800 },
+    })
+    expect(throttled.length).toBeGreaterThan(0)
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(new Array(8).fill('fulfilled'))
+    for (const outcome of outcomes)
+      expect((outcome as PromiseFulfilledResult<string>).value).toBe('/app/a-value /app/b-value /app/c-value')
+    // More requests than values: some were asked again. The events count them as attempts.
+    expect(requests).toBeGreaterThan(24)
+    const fetched = events.filter((event) => event.type === 'fetched')
+    expect(fetched).toHaveLength(24)
+    expect(fetched.some((event) => event.type === 'fetched' && event.attempts > 1)).toBe(true)
+  })
+})
+
+describe('coldStartRetry: which 400s are asked again', () => {
+  const start = useEmulator()
+  /**
+   * An emulator whose account has no quota left: a read is throttled upstream, three attempts of 100 ms,
+   * so the layer's generic 400 comes after 300 ms, until the quota refills at `perSecond`.
+   */
+  const throttledEmulator = async (perSecond: number) => {
+    const account = createAccount({ getParameterPerSecond: perSecond })
+    const emulator = await start({ account, upstream: { parameterLatencyMs: 100, retryBackoffMs: 0 } })
+    const drain = () => {
+      while (account.take('parameter', performance.now()));
+    }
+    drain()
+    return { emulator, drain }
+  }
+  const handlerFor = (emulator: Emulator, options: Partial<ExtensionSecretsOptions> = {}) =>
+    middy()
+      .use(
+        extensionSecrets({
+          fetchData: { url: parameter('/app/api-url') },
+          port: emulator.port,
+          token: testToken,
+          coldStartRetry: { retries: 5, minTimeout: 20, maxTimeout: 40 },
+          ...options,
+        }),
+      )
+      .handler(async (_event, context) => context.url)
+  const diagnoses = (emulator: Emulator) => emulator.requests.map((request) => request.diagnosis)
+
+  it('a slow generic 400 for a value never had: asked again until it is served', async () => {
+    // One read a second: the first request's three attempts find no quota, a later one does.
+    const { emulator } = await throttledEmulator(1)
+    const handler = handlerFor(emulator)
+    expect(await handler({}, lambdaContext(10_000))).toBe('https://api.example.com')
+    expect(diagnoses(emulator)[0]).toBe('throttled')
+    expect(diagnoses(emulator).at(-1)).toBe('miss')
+  })
+
+  it('a fast generic 400 (a name that does not exist) fails at once: one request', async () => {
+    const emulator = await start()
+    const handler = handlerFor(emulator, { fetchData: { url: parameter('/app/does-not-exist') } })
+    const error = await failureOf(() => handler({}, lambdaContext(10_000)))
+    expect(error.errors![0]!.code).toBe('UPSTREAM_ERROR')
+    expect(error.errors![0]!.attempts).toBe(1)
+    // Long enough for a retry after 20–40 ms to have been sent.
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    expect(emulator.requests).toHaveLength(1)
+  })
+
+  it('the Secrets Manager Agent’s named 400 is not asked again', async () => {
+    const emulator = await start({ flavour: 'agent' })
+    const handler = handlerFor(emulator, { fetchData: { url: secret('prod/none') } })
+    const error = await failureOf(() => handler({}, lambdaContext(10_000)))
+    expect(error.errors![0]!.code).toBe('UPSTREAM_ERROR')
+    expect(emulator.requests).toHaveLength(1)
+  })
+
+  it('a value this process already had is not asked again: its slow 400 fails at once', async () => {
+    const { emulator, drain } = await throttledEmulator(1)
+    const handler = handlerFor(emulator)
+    expect(await handler({}, lambdaContext(10_000))).toBe('https://api.example.com')
+    const before = emulator.requests.length
+    emulator.clearCache()
+    drain()
+    const error = await failureOf(() => handler({}, lambdaContext(10_000)))
+    expect(error.errors![0]!.code).toBe('UPSTREAM_ERROR')
+    expect(diagnoses(emulator).slice(before)).toEqual(['throttled'])
+  })
+
+  it('the deadline ends the retries with the last 400, not a timeout, before the function’s end', async () => {
+    const { emulator } = await throttledEmulator(0.01)
+    const events: ExtensionSecretsEvent[] = []
+    const handler = handlerFor(emulator, {
+      coldStartRetry: { retries: 1000, minTimeout: 50, maxTimeout: 100 },
+      onEvent: (event) => events.push(event),
+    })
+    const context = lambdaContext(1_500)
+    const error = await failureOf(() => handler({}, context))
+    expect(error.errors![0]!.code).toBe('UPSTREAM_ERROR')
+    expect(error.errors![0]!.status).toBe(400)
+    expect(context.getRemainingTimeInMillis()).toBeGreaterThan(0)
+    expect(emulator.requests.length).toBeGreaterThan(1)
+    const failed = events.find((event) => event.type === 'failed')
+    expect(failed?.type === 'failed' && failed.attempts).toBe(emulator.requests.length)
+  })
+
+  it('retries: 0 asks once', async () => {
+    const { emulator } = await throttledEmulator(0.01)
+    const handler = handlerFor(emulator, { coldStartRetry: { retries: 0 } })
+    await failureOf(() => handler({}, lambdaContext(10_000)))
+    expect(emulator.requests).toHaveLength(1)
+  })
+
+  it('never puts the token or a secret in what it reports', async () => {
+    const { emulator } = await throttledEmulator(0.01)
+    const events: ExtensionSecretsEvent[] = []
+    const handler = handlerFor(emulator, {
+      fetchData: { url: parameter('/app/api-url'), key: secret('prod/plain') },
+      coldStartRetry: { retries: 2, minTimeout: 10, maxTimeout: 20 },
+      onEvent: (event) => events.push(event),
+    })
+    const error = await failureOf(() => handler({}, lambdaContext(10_000)))
+    expect(error.errors).toHaveLength(1)
+    const text = await allText({ error, events })
+    expect(text).not.toContain(testToken)
+    expect(text).not.toContain(secretMarker)
+    expect(diagnoses(emulator).filter((diagnosis) => diagnosis === 'throttled')).toHaveLength(3)
+  })
+})
+
+describe('coldStartRetry: option errors at creation', () => {
+  const create = (coldStartRetry: unknown) => () =>
+    extensionSecrets({ fetchData: { a: parameter('/a') }, coldStartRetry: coldStartRetry as never })
+
+  it('refuses what is not an object of p-retry options', () => {
+    expect(create(3)).toThrow(/`coldStartRetry` must be an object of p-retry options/)
+    expect(create(true)).toThrow(TypeError)
+  })
+
+  it('refuses unknown keys, maxRetryTime among them: the deadline bounds it', () => {
+    expect(create({ forever: true })).toThrow(/`coldStartRetry.forever` is not a known option/)
+    expect(create({ maxRetryTime: 1000 })).toThrow(/`coldStartRetry.maxRetryTime` is not a known option/)
+  })
+})
