@@ -61,7 +61,7 @@ class Again extends Error {
   }
 }
 
-// p-retry is loaded when a middleware is created, without waiting for it: a cold start's import and
+// p-retry is loaded just after a middleware is created, without waiting for it: a cold start's import and
 // creation do not pay for it, and it is there long before the first invocation asks.
 let retryModule: Promise<typeof import('p-retry')> | undefined
 export const loadRetry = () => {
