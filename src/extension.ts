@@ -183,9 +183,7 @@ const answer = (status: number, raw: Buffer, token: string): { body: Buffer } | 
     const type = /"__type"\s*:\s*"([\w.#]+)"/.exec(body)?.[1]
     return failure(
       'UPSTREAM_ERROR',
-      type
-        ? `upstream ${type} (${status})`
-        : `${status} "${body}": not found, denied or throttled upstream (see the function's logs)`,
+      type ? `upstream ${type} (${status})` : `${status} "${body}" (the cause is in the function's logs)`,
     )
   }
   // Any other status is not the extension's: its body might hold a value, and is never kept.
@@ -239,7 +237,7 @@ export const getFromExtension = async (
     return settle({
       failure: {
         code: 'TOKEN_MISSING',
-        reason: `${token ? 'AWS_SESSION_TOKEN is not a valid header value' : 'AWS_SESSION_TOKEN is not set and no `token` option was given'}; nothing was sent`,
+        reason: `AWS_SESSION_TOKEN ${token ? 'is not a valid header value' : 'is not set, nor the `token` option'}`,
       },
     })
 
@@ -357,6 +355,6 @@ const exhausted = (
     return malformed(`the extension at ${address} kept closing the connection inside its answer (${spent})`)
   return {
     code: 'EXTENSION_UNREACHABLE',
-    reason: `could not reach the extension at ${address} (port from ${portFrom}; ${spent}; last: connection ${last.kind}): is the layer attached?`,
+    reason: `could not reach the extension at ${address} (port from ${portFrom}; ${spent}; last: connection ${last.kind})`,
   }
 }
