@@ -197,94 +197,32 @@ export type ValueOf<E> = E extends { optional: true }
 export type ValuesOf<F> = { -readonly [K in keyof F]: ValueOf<F[K]> }
 
 // What the run-time checks refuse in a `fetchData` object, refused by the type checker too, in a sentence.
+/** Words of a space- or newline-separated string literal, as a union. */
+type Words<S extends string> = S extends `${infer W}${' ' | '\n'}${infer Rest}` ? W | Words<Rest> : S
 
 /** Members of the Lambda context and of Middy 7's durable context: a `fetchData` key may not replace them. */
-export const contextMembers = [
-  'callbackWaitsForEmptyEventLoop',
-  'functionName',
-  'functionVersion',
-  'invokedFunctionArn',
-  'memoryLimitInMB',
-  'awsRequestId',
-  'logGroupName',
-  'logStreamName',
-  'identity',
-  'clientContext',
-  'tenantId',
-  'getRemainingTimeInMillis',
-  'done',
-  'fail',
-  'succeed',
-  'lambdaContext',
-  'executionContext',
-  'durableExecutionArn',
-  'step',
-  'wait',
-  'waitForCallback',
-  'waitForCondition',
-  'createCallback',
-  'invoke',
-  'parallel',
-  'map',
-  'runInChildContext',
-  'promise',
-  'logger',
-  'configureLogger',
-] as const
+const contextNames = `callbackWaitsForEmptyEventLoop functionName functionVersion invokedFunctionArn
+memoryLimitInMB awsRequestId logGroupName logStreamName identity clientContext tenantId
+getRemainingTimeInMillis done fail succeed lambdaContext executionContext durableExecutionArn step wait
+waitForCallback waitForCondition createCallback invoke parallel map runInChildContext promise logger
+configureLogger` as const
+export const contextMembers = contextNames.split(/\s+/)
 
 /** Members of the Lambda context, of Middy 7's durable context and of every object. */
 type ReservedKey =
   | keyof typeof Object.prototype
-  | '__proto__'
-  | '__defineGetter__'
-  | '__defineSetter__'
-  | '__lookupGetter__'
-  | '__lookupSetter__'
-  | 'prototype'
-  | (typeof contextMembers)[number]
+  | Words<'__proto__ __defineGetter__ __defineSetter__ __lookupGetter__ __lookupSetter__ prototype'>
+  | Words<typeof contextNames>
 
-type Digit = '0' | '1' | '2' | '3' | '4' | '5' | '6' | '7' | '8' | '9'
 /** ASCII characters no JavaScript identifier holds (the run-time check also refuses the rest). */
-type NotInIdentifier =
-  | ' '
-  | '-'
-  | '.'
-  | '/'
-  | ':'
-  | '@'
-  | '#'
-  | '!'
-  | '?'
-  | '+'
-  | '*'
-  | '='
-  | ','
-  | ';'
-  | '('
-  | ')'
-  | '['
-  | ']'
-  | '{'
-  | '}'
-  | '<'
-  | '>'
-  | '"'
-  | "'"
-  | '`'
-  | '\\'
-  | '|'
-  | '&'
-  | '%'
-  | '^'
-  | '~'
-  | '\t'
-  | '\n'
+type NotInIdentifier = Chars<' -./:@#!?+*=,;()[]{}<>"\'`\\|&%^~\t\n'>
+type Chars<S extends string> = S extends `${infer C}${infer Rest}` ? C | Chars<Rest> : never
 
 type KeyProblem<K> = K extends number
   ? `✗ ${K} is not a JavaScript identifier: keys are used as they are on the context`
   : K extends ReservedKey
     ? `✗ '${K & string}' would replace a member of the Lambda context: choose another key`
-    : K extends '' | `${Digit}${string}` | `${string}${NotInIdentifier}${string}`
+    : K extends '' | `${Chars<'0123456789'>}${string}` | `${string}${NotInIdentifier}${string}`
       ? `✗ '${K & string}' is not a JavaScript identifier: keys are used as they are on the context`
       : undefined
 

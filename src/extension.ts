@@ -63,7 +63,7 @@ class Again extends Error {
   }
 }
 
-// p-retry is loaded when a middleware is created, without waiting for it: a cold start's import and
+// p-retry is loaded just after a middleware is created, without waiting for it: a cold start's import and
 // creation do not pay for it, and it is there long before the first invocation asks.
 let retryModule: Promise<typeof import('p-retry')> | undefined
 export const loadRetry = () => {
@@ -195,7 +195,7 @@ const answer = (
     return {
       failure: {
         code: 'UPSTREAM_ERROR',
-        reason: `${status} "${body}": not found, denied or throttled upstream (see the function's logs)`,
+        reason: `${status} "${body}" (the cause is in the function's logs)`,
         status,
         body,
         genericAfterMs: tookMs,
@@ -253,7 +253,7 @@ export const getFromExtension = async (
     return settle({
       failure: {
         code: 'TOKEN_MISSING',
-        reason: `${token ? 'AWS_SESSION_TOKEN is not a valid header value' : 'AWS_SESSION_TOKEN is not set and no `token` option was given'}; nothing was sent`,
+        reason: `AWS_SESSION_TOKEN ${token ? 'is not a valid header value' : 'is not set, nor the `token` option'}`,
       },
     })
 
@@ -371,7 +371,7 @@ const exhausted = (
     return malformed(`the extension at ${address} kept closing the connection inside its answer (${spent})`)
   return {
     code: 'EXTENSION_UNREACHABLE',
-    reason: `could not reach the extension at ${address} (port from ${portFrom}; ${spent}; last: connection ${last.kind}): is the layer attached?`,
+    reason: `could not reach the extension at ${address} (port from ${portFrom}; ${spent}; last: connection ${last.kind})`,
   }
 }
 

@@ -224,7 +224,7 @@ export const createLoad = (
           fetched = {
             failure: {
               code: 'TIMEOUT',
-              reason: "a concurrent invocation's fetch did not end in this invocation's time",
+              reason: "a concurrent invocation's fetch did not end in time",
             },
             attempts: 0,
             elapsedMs: 0,
