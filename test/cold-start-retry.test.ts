@@ -9,7 +9,15 @@ import {
   parameter,
   secret,
 } from '../src/index.js'
-import { allText, failureOf, lambdaContext, secretMarker, testToken, useEmulator } from './helpers.js'
+import {
+  allText,
+  failureOf,
+  lambdaContext,
+  secretMarker,
+  testToken,
+  urlHandler,
+  useEmulator,
+} from './helpers.js'
 
 // coldStartRetry against the emulator's account quota over real HTTP: a storm of environments sharing
 // one Parameter Store quota, each with its own layer and its own middleware. The layer's SDK retries a
@@ -114,17 +122,7 @@ describe('coldStartRetry: which 400s are asked again', () => {
     return { emulator, drain }
   }
   const handlerFor = (emulator: Emulator, options: Partial<ExtensionSecretsOptions> = {}) =>
-    middy()
-      .use(
-        extensionSecrets({
-          fetchData: { url: parameter('/app/api-url') },
-          port: emulator.port,
-          token: testToken,
-          coldStartRetry: { retries: 5, minTimeout: 20, maxTimeout: 40 },
-          ...options,
-        }),
-      )
-      .handler(async (_event, context) => context.url)
+    urlHandler(emulator.port, { coldStartRetry: { retries: 5, minTimeout: 20, maxTimeout: 40 }, ...options })
   const diagnoses = (emulator: Emulator) => emulator.requests.map((request) => request.diagnosis)
 
   it('a slow generic 400 for a value never had: asked again until it is served', async () => {

@@ -1,28 +1,13 @@
 // Runs one storm with real processes and prints its summary and timing readings (no value, no token):
 //   npx tsx bench/storm/real-cli.ts '{"environments": 50, "values": 5}'
-// The JSON overrides the scenario below. PREPARED=1 skips the build when the consumer folder is ready.
+// The JSON overrides the storm bench's base scenario. PREPARED=1 skips the build when the consumer folder is ready.
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { defaultConsumerDir, prepareConsumer, runRealStorm } from './real.js'
 import { type StormScenario, summarize } from './scenario.js'
+import { baseScenario } from './storm-bench.js'
 
-const base: StormScenario = {
-  environments: 50,
-  windowMs: 1_000,
-  values: 5,
-  service: 'parameter',
-  parameterPerSecond: 40,
-  secretPerSecond: 10_000,
-  settings: 'default',
-  timeoutMs: 10_000,
-  upstreamLatencyMs: 20,
-  sdkBackoffMs: 1_000,
-  refuseMs: 0,
-  notReadyMs: 0,
-  seed: 1,
-}
-
-const scenario: StormScenario = { ...base, ...JSON.parse(process.argv[2] ?? '{}') }
+const scenario: StormScenario = { ...baseScenario, ...JSON.parse(process.argv[2] ?? '{}') }
 const log = (line: string) => console.error(line)
 const dir = defaultConsumerDir
 if (process.env.PREPARED !== '1' || !existsSync(join(dir, 'env.mjs'))) prepareConsumer(dir, log)
