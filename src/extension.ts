@@ -44,6 +44,8 @@ export interface Failure {
   body?: string
   /** The layer's generic 400: how long the extension took to give it (ms). */
   genericAfterMs?: number
+  /** `coldStartRetry` was still asking when the deadline came: another invocation may ask again. */
+  cutByDeadline?: boolean
 }
 
 export type Answer = ({ body: Buffer } | { failure: Failure }) & { attempts: number; elapsedMs: number }
@@ -104,7 +106,8 @@ const malformed = (reason: string): Failure => ({ code: 'MALFORMED_RESPONSE', re
 /** One GET. Resolves with the 200 body or a final failure; rejects with `Again` when worth repeating. */
 const attemptOnce = (connection: Connection, path: string, token: string, timeout: number) =>
   new Promise<{ body: Buffer } | { failure: Failure }>((resolve, reject) => {
-    const sent = performance.now()
+    // Timed from the socket's assignment: a request queued in the agent has not reached the extension.
+    let sent = performance.now()
     let answering = false
     let bytesBefore = 0
     const end = (outcome?: { body: Buffer } | { failure: Failure }, again?: Again) => {
@@ -154,6 +157,7 @@ const attemptOnce = (connection: Connection, path: string, token: string, timeou
     // A kept-alive socket has read earlier answers: only bytes read for this request count.
     req.on('socket', (socket) => {
       bytesBefore = socket.bytesRead
+      sent = performance.now()
     })
     req.on('error', (error: NodeJS.ErrnoException) => {
       const code = String(error.code)
@@ -192,10 +196,11 @@ const answer = (
     // the layer answers one generic 400 for every upstream failure, whose cause only its log shows.
     const type = /"__type"\s*:\s*"([\w.#]+)"/.exec(body)?.[1]
     if (type) return failure('UPSTREAM_ERROR', `upstream ${type} (${status})`)
+    const slow = tookMs >= throttledAfterMs ? ` after ${tookMs} ms, as when throttled upstream` : ''
     return {
       failure: {
         code: 'UPSTREAM_ERROR',
-        reason: `${status} "${body}" (the cause is in the function's logs)`,
+        reason: `${status} "${body}"${slow} (the cause is in the function's logs)`,
         status,
         body,
         genericAfterMs: tookMs,
@@ -377,11 +382,15 @@ const exhausted = (
 
 /**
  * The layer answers its generic 400 at once for a name that does not exist or access denied, which its
- * SDK does not retry; throttling it retries upstream twice with a backoff of up to 2 and 4 s, so that 400
- * comes after this long (docs/decisions/0015-cold-start-storms.md; the layer's retries are not confirmed
- * by a capture).
+ * SDK does not retry; a throttled read it retries upstream twice, with backoffs of up to 2 and 4 s, so
+ * that 400 comes late: after this long, 19 times in 20. Long enough that a missing name's 400 queued behind
+ * other reads for the layer's three connections stays below it (docs/decisions/0015-cold-start-storms.md;
+ * the layer's retries are stated by the protocol notes, not shown by a capture).
  */
-export const throttledAfterMs = 250
+export const throttledAfterMs = 1_000
+
+/** The layer's generic 400, late enough to be throttling rather than a missing name or a denial. */
+export const isSlowGeneric = (failure: Failure) => (failure.genericAfterMs ?? 0) >= throttledAfterMs
 
 /** p-retry's options for `coldStartRetry`: no `maxRetryTime`, the invocation's deadline bounds it. */
 export type ColdStartRetryOptions = Pick<
@@ -400,6 +409,7 @@ export const askWhileThrottled = async (
   ask: () => Promise<Answer>,
   options: ColdStartRetryOptions,
   signal: AbortSignal | undefined,
+  maxRetryTime: number | undefined,
 ): Promise<Answer> => {
   const started = performance.now()
   let attempts = 0
@@ -412,17 +422,28 @@ export const askWhileThrottled = async (
         attempts += answer.attempts
         // A request the deadline cut short says less than the 400 before it, which stays the answer.
         if (throttled === undefined || !signal?.aborted) last = answer
-        if ('failure' in answer && (answer.failure.genericAfterMs ?? 0) >= throttledAfterMs) {
+        if ('failure' in answer && isSlowGeneric(answer.failure)) {
           throttled = answer
           throw new Throttled()
         }
       },
-      { ...options, signal, shouldRetry: ({ error }) => error instanceof Throttled },
+      {
+        // Without a deadline (no Lambda context), the readiness budget bounds this wait too.
+        maxRetryTime: signal ? undefined : maxRetryTime,
+        ...options,
+        signal,
+        shouldRetry: ({ error }) => error instanceof Throttled,
+      },
     )
   } catch (error) {
     if (!(error instanceof Throttled) && !signal?.aborted) throw error
   }
   // p-retry makes no attempt once the signal has aborted: the plain request reports the deadline.
   if (last === undefined) return ask()
-  return { ...last, attempts, elapsedMs: Math.round(performance.now() - started) }
+  const cut = signal?.aborted && 'failure' in last && isSlowGeneric(last.failure)
+  return {
+    ...(cut ? { failure: { ...(last as { failure: Failure }).failure, cutByDeadline: true } } : last),
+    attempts,
+    elapsedMs: Math.round(performance.now() - started),
+  }
 }

@@ -6,6 +6,7 @@ import {
   type Connection,
   type Failure,
   getFromExtension,
+  isSlowGeneric,
   requestPath,
 } from './extension.js'
 import { addressOf } from './loopback.js'
@@ -154,7 +155,9 @@ export const createLoad = (
       if (sent !== undefined) return sent
       const ask = () => getFromExtension(connection, path, signal, deadlineAt)
       sent = (
-        coldStartRetry === undefined || had[index] ? ask() : askWhileThrottled(ask, coldStartRetry, signal)
+        coldStartRetry === undefined || had[index]
+          ? ask()
+          : askWhileThrottled(ask, coldStartRetry, signal, options.retry.maxRetryTime)
       ).then((answer) => {
         if ('failure' in answer) return answer
         try {
@@ -229,7 +232,11 @@ export const createLoad = (
             attempts: 0,
             elapsedMs: 0,
           }
-        } else if ('failure' in fetched && retryable.includes(fetched.failure.code) && !signal?.aborted) {
+        } else if (
+          'failure' in fetched &&
+          (retryable.includes(fetched.failure.code) || fetched.failure.cutByDeadline) &&
+          !signal?.aborted
+        ) {
           // That invocation's time ran out, not this one's: ask again, once between all that waited.
           slot = store?.get(id)
           if (slot?.inFlight !== undefined && slot.inFlight !== joined) shared = slot.inFlight
@@ -265,8 +272,15 @@ export const createLoad = (
       const error = keyError(entry, failure, counts)
       const { code, status } = error
       const reported = { ...about(entry), code, ...(status === undefined ? {} : { status }), ...counts }
-      // The layer answers one 400 for a name that does not exist; the agent a 4xx of its own.
-      if (entry.optional && code === 'UPSTREAM_ERROR' && status! < 500 && !isThrottled(error)) {
+      // The layer answers one 400 for a name that does not exist; the agent a 4xx of its own. Throttling
+      // is not absence: neither the agent's, nor the layer's 400 that came as late as throttling does.
+      if (
+        entry.optional &&
+        code === 'UPSTREAM_ERROR' &&
+        status! < 500 &&
+        !isThrottled(error) &&
+        !isSlowGeneric(failure)
+      ) {
         emit?.({ type: 'missing', ...reported })
         return undefined
       }

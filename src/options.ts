@@ -305,7 +305,8 @@ export const resolveOptions = (input: unknown) => {
         fail(at, 'must be an object of p-retry options, like { retries: 5, maxTimeout: 4000 }')
       checkKeys(value as object, coldRetryKeys, `${at}.`)
       // Jitter is what keeps a thousand environments from asking again in the same instant.
-      return { randomize: true, ...(value as ColdStartRetryOptions) }
+      const chosen = value as ColdStartRetryOptions
+      return { ...chosen, randomize: chosen.randomize ?? true }
     },
     undefined,
   )

@@ -46,6 +46,7 @@ describe.skipIf(process.env.MIDDY_MAJOR === '7')('npm run bench (smoke run)', ()
       'calibration',
       'fleet',
       'misconfiguration',
+      'schedules',
       'summary',
       'timeout',
     ])

@@ -21,7 +21,8 @@ import {
 
 // coldStartRetry against the emulator's account quota over real HTTP: a storm of environments sharing
 // one Parameter Store quota, each with its own layer and its own middleware. The layer's SDK retries a
-// throttled call upstream, so its generic 400 comes slowly; a name that does not exist gets it at once.
+// throttled call upstream, so its generic 400 comes late; a name that does not exist gets it at once.
+// Upstream attempts take 350 ms here, so a throttled read's 400 comes after 1,050 ms, past the 1 s rule.
 
 const storm: Emulator[] = []
 afterEach(async () => {
@@ -35,18 +36,17 @@ const stormValues = {
   secrets: { 'prod/key': `${secretMarker}-storm` },
 }
 
-/** Eight execution environments starting together, 27 reads against a quota of 10 a second. */
+/** Eight execution environments starting together, 24 reads against a quota of 10 a second. */
 const runStorm = async (options: Partial<ExtensionSecretsOptions>) => {
   const account = createAccount({ getParameterPerSecond: 10 })
   const events: ExtensionSecretsEvent[] = []
   const environments = await Promise.all(
     Array.from({ length: 8 }, async () => {
-      // Each upstream attempt takes 100 ms: a throttled read's 400 comes after three attempts, 300 ms.
       const emulator = await startEmulator({
         values: stormValues,
         token: testToken,
         account,
-        upstream: { parameterLatencyMs: 100, retryBackoffMs: 50 },
+        upstream: { parameterLatencyMs: 350, retryBackoffMs: 0 },
       })
       storm.push(emulator)
       const handler = middy()
@@ -109,12 +109,12 @@ describe('coldStartRetry in a cold-start storm (shared account quota, real HTTP)
 describe('coldStartRetry: which 400s are asked again', () => {
   const start = useEmulator()
   /**
-   * An emulator whose account has no quota left: a read is throttled upstream, three attempts of 100 ms,
-   * so the layer's generic 400 comes after 300 ms, until the quota refills at `perSecond`.
+   * An emulator whose account has no quota left: a read is throttled upstream, three attempts of 350 ms,
+   * so the layer's generic 400 comes after 1,050 ms, until the quota refills at `perSecond`.
    */
   const throttledEmulator = async (perSecond: number) => {
     const account = createAccount({ getParameterPerSecond: perSecond })
-    const emulator = await start({ account, upstream: { parameterLatencyMs: 100, retryBackoffMs: 0 } })
+    const emulator = await start({ account, upstream: { parameterLatencyMs: 350, retryBackoffMs: 0 } })
     const drain = () => {
       while (account.take('parameter', performance.now()));
     }
@@ -125,9 +125,9 @@ describe('coldStartRetry: which 400s are asked again', () => {
     urlHandler(emulator.port, { coldStartRetry: { retries: 5, minTimeout: 20, maxTimeout: 40 }, ...options })
   const diagnoses = (emulator: Emulator) => emulator.requests.map((request) => request.diagnosis)
 
-  it('a slow generic 400 for a value never had: asked again until it is served', async () => {
-    // One read a second: the first request's three attempts find no quota, a later one does.
-    const { emulator } = await throttledEmulator(1)
+  it('a late generic 400 for a value never had: asked again until it is served', async () => {
+    // Half a read a second: the first request's three attempts find no quota, a later one does.
+    const { emulator } = await throttledEmulator(0.5)
     const handler = handlerFor(emulator)
     expect(await handler({}, lambdaContext(10_000))).toBe('https://api.example.com')
     expect(diagnoses(emulator)[0]).toBe('throttled')
@@ -145,6 +145,20 @@ describe('coldStartRetry: which 400s are asked again', () => {
     expect(emulator.requests).toHaveLength(1)
   })
 
+  it('a missing name among 20 values, queued behind the others for the layer’s 3 connections: one request', async () => {
+    const names = Array.from({ length: 20 }, (_, index) => `/app/value-${index}`)
+    const emulator = await start({
+      values: { parameters: Object.fromEntries(names.map((name) => [name, 'text'])) },
+      upstream: { parameterLatencyMs: 40 },
+    })
+    const fetchData = Object.fromEntries(names.map((name, index) => [`v${index}`, parameter(name)]))
+    const handler = handlerFor(emulator, { fetchData: { ...fetchData, typo: parameter('/app/value-typo') } })
+    const error = await failureOf(() => handler({}, lambdaContext(10_000)))
+    expect(error.errors!.map((each) => each.key)).toEqual(['typo'])
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    expect(emulator.requests.filter((request) => request.query.name === '/app/value-typo')).toHaveLength(1)
+  })
+
   it('the Secrets Manager Agent’s named 400 is not asked again', async () => {
     const emulator = await start({ flavour: 'agent' })
     const handler = handlerFor(emulator, { fetchData: { url: secret('prod/none') } })
@@ -153,8 +167,8 @@ describe('coldStartRetry: which 400s are asked again', () => {
     expect(emulator.requests).toHaveLength(1)
   })
 
-  it('a value this process already had is not asked again: its slow 400 fails at once', async () => {
-    const { emulator, drain } = await throttledEmulator(1)
+  it('a value this process already had is not asked again: its late 400 fails at once', async () => {
+    const { emulator, drain } = await throttledEmulator(0.5)
     const handler = handlerFor(emulator)
     expect(await handler({}, lambdaContext(10_000))).toBe('https://api.example.com')
     const before = emulator.requests.length
@@ -162,6 +176,7 @@ describe('coldStartRetry: which 400s are asked again', () => {
     drain()
     const error = await failureOf(() => handler({}, lambdaContext(10_000)))
     expect(error.errors![0]!.code).toBe('UPSTREAM_ERROR')
+    expect(error.errors![0]!.reason).toMatch(/after \d+ ms, as when throttled upstream/)
     expect(diagnoses(emulator).slice(before)).toEqual(['throttled'])
   })
 
@@ -172,7 +187,7 @@ describe('coldStartRetry: which 400s are asked again', () => {
       coldStartRetry: { retries: 1000, minTimeout: 50, maxTimeout: 100 },
       onEvent: (event) => events.push(event),
     })
-    const context = lambdaContext(1_500)
+    const context = lambdaContext(3_000)
     const error = await failureOf(() => handler({}, context))
     expect(error.errors![0]!.code).toBe('UPSTREAM_ERROR')
     expect(error.errors![0]!.status).toBe(400)
@@ -180,6 +195,41 @@ describe('coldStartRetry: which 400s are asked again', () => {
     expect(emulator.requests.length).toBeGreaterThan(1)
     const failed = events.find((event) => event.type === 'failed')
     expect(failed?.type === 'failed' && failed.attempts).toBe(emulator.requests.length)
+  })
+
+  it('without a Lambda deadline, retry.maxRetryTime bounds the retries', async () => {
+    const { emulator } = await throttledEmulator(0.01)
+    const handler = handlerFor(emulator, {
+      coldStartRetry: { retries: 1000, minTimeout: 20, maxTimeout: 40 },
+      retry: { maxRetryTime: 1_500 },
+    })
+    const error = await failureOf(() => handler({}, {} as never))
+    expect(error.errors![0]!.code).toBe('UPSTREAM_ERROR')
+    expect(emulator.requests.length).toBeLessThanOrEqual(3)
+  })
+
+  it('an optional value that exists but is throttled is an error, not undefined, with or without it', async () => {
+    for (const coldStartRetry of [undefined, { retries: 0 }]) {
+      const { emulator } = await throttledEmulator(0.01)
+      const handler = urlHandler(emulator.port, {
+        fetchData: { url: parameter('/app/api-url', { optional: true }) },
+        ...(coldStartRetry ? { coldStartRetry } : {}),
+      })
+      const error = await failureOf(() => handler({}, lambdaContext(10_000)))
+      expect(error.errors![0]!.code).toBe('UPSTREAM_ERROR')
+    }
+  })
+
+  it('a concurrent invocation that joined a fetch the other’s deadline cut asks again in its own time', async () => {
+    const { emulator } = await throttledEmulator(0.5)
+    const handler = handlerFor(emulator, { cacheExpiry: 60_000 })
+    const short = handler({}, lambdaContext(1_800))
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    const long = handler({}, lambdaContext(10_000))
+    const [first, second] = await Promise.allSettled([short, long])
+    expect(first.status).toBe('rejected')
+    expect((first as PromiseRejectedResult).reason.errors[0].code).toBe('UPSTREAM_ERROR')
+    expect(second).toEqual({ status: 'fulfilled', value: 'https://api.example.com' })
   })
 
   it('retries: 0 asks once', async () => {

@@ -232,8 +232,9 @@ export const simulateStorm = (
         let throttled = false
         const settle = (reply: Reply | 'TIMEOUT', tookMs: number) => {
           if (reply === 200) return done(key, events.now)
-          // A request the deadline cut after a throttled 400 reports that 400.
-          if (reply === 'TIMEOUT') return done(key, throttled ? 'UPSTREAM_ERROR' : 'TIMEOUT')
+          // A request the deadline cut after a throttled 400 reports that 400 (askWhileThrottled).
+          if (reply === 'TIMEOUT')
+            return done(key, throttled && deadline - events.now < 1 ? 'UPSTREAM_ERROR' : 'TIMEOUT')
           // The layer's generic 400 after its SDK retried upstream, for a value this process never had:
           // coldStartRetry's p-retry. A 400 given at once (a missing name) is final.
           throttled = tookMs >= throttledAfterMs

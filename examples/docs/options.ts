@@ -76,5 +76,7 @@ export const stormReady = extensionSecrets({
   fetchData: { apiUrl: parameter('/app/api-url') },
   // For cold-start storms against Parameter Store's quota: docs/scaling.md.
   coldStartRetry: { retries: 5, minTimeout: 2_000, maxTimeout: 8_000 },
+  // Above a throttled read's slowest answer, so no attempt is cut and sent again meanwhile.
+  requestTimeout: 7_000,
 })
 // #endregion cold-start-retry
