@@ -44,7 +44,7 @@ const work = join(root, 'node_modules/.cache/middy-extension-secrets-bench')
 // A dummy, never printed: the emulator accepts any non-empty token, the fake AWS checks no signature.
 const sessionToken = 'bench-session-token'
 
-/** Two secrets in every five values, as in the 5-value handler (2 secrets, 3 parameters). */
+/** Two secrets in every five values, as in the bench's 5-value handler (2 secrets, 3 parameters). */
 export const benchValues = (count: number): BenchValue[] =>
   Array.from({ length: count }, (_, i) =>
     i % 5 < 2

@@ -37,7 +37,8 @@ export const checkBoolean = (value: unknown, path: string): boolean => {
 export const checkText = (value: unknown, path: string): string => {
   if (typeof value !== 'string' || value.length === 0)
     fail(path, `must be a non-empty string, got ${describe(value)}`)
-  if (!(value as string).isWellFormed()) fail(path, 'is not well-formed UTF-16')
+  if (!(value as string).isWellFormed())
+    fail(path, 'is not well-formed UTF-16 (a lone surrogate cannot be URL-encoded)')
   return value as string
 }
 

@@ -198,7 +198,11 @@ export type ValuesOf<F> = { -readonly [K in keyof F]: ValueOf<F[K]> }
 
 // What the run-time checks refuse in a `fetchData` object, refused by the type checker too, in a sentence.
 /** Words of a space- or newline-separated string literal, as a union. */
-type Words<S extends string> = S extends `${infer W}${' ' | '\n'}${infer Rest}` ? W | Words<Rest> : S
+type Words<S extends string> = S extends `${infer Line}\n${infer Rest}`
+  ? Words<Line> | Words<Rest>
+  : S extends `${infer W} ${infer Rest}`
+    ? W | Words<Rest>
+    : S
 
 /** Members of the Lambda context and of Middy 7's durable context: a `fetchData` key may not replace them. */
 const contextNames = `callbackWaitsForEmptyEventLoop functionName functionVersion invokedFunctionArn

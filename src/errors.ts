@@ -31,6 +31,8 @@ export interface ExtensionSecretsErrorDetails {
   status?: number
   /** The extension's last error body, when it was not 200: at most 200 characters, token removed. */
   body?: string
+  /** `UPSTREAM_ERROR`: the layer's generic 400 came after 1 s or more, as a throttled read's does. */
+  throttled?: boolean
   /** `FETCH_FAILED`: one error per failed key, in `fetchData` order. */
   errors?: ExtensionSecretsError[]
   cause?: unknown
@@ -48,6 +50,7 @@ export class ExtensionSecretsError extends Error {
   declare readonly elapsedMs?: number
   declare readonly status?: number
   declare readonly body?: string
+  declare readonly throttled?: boolean
   declare readonly errors?: ExtensionSecretsError[]
 
   constructor(code: ExtensionSecretsErrorCode, message: string, details: ExtensionSecretsErrorDetails = {}) {
@@ -65,14 +68,21 @@ export class ExtensionSecretsError extends Error {
   }
 }
 
-/** Throttled upstream: a 429, or the Secrets Manager Agent's 400 naming a `ThrottlingException`. */
-export const isThrottled = (error: { status?: number | undefined; body?: string | undefined }): boolean =>
-  error.status === 429 || /Throttl/.test(error.body ?? '')
+/**
+ * Throttled upstream: a 429, the Secrets Manager Agent's 400 naming a `ThrottlingException`, or the
+ * layer's generic 400 late enough to be throttling (`throttled`).
+ */
+export const isThrottled = (error: {
+  status?: number | undefined
+  body?: string | undefined
+  throttled?: boolean | undefined
+}): boolean => error.throttled === true || error.status === 429 || /Throttl/.test(error.body ?? '')
 
 /**
  * Failures a stale value may stand in for (`staleIfError`'s default): the extension could not be reached,
- * was not ready, did not answer in time, was throttled or answered 5xx to the end. Not the layer's generic
- * 400: it also means revoked access or a deleted secret, which an old value must not hide.
+ * was not ready, did not answer in time, was throttled (a layer 400 after 1 s or more counts) or answered
+ * 5xx to the end. Not the layer's generic 400 given at once: it means a missing name or revoked access,
+ * which an old value must not hide.
  */
 export const isTransientError = (error: ExtensionSecretsError): boolean =>
   error.code === 'EXTENSION_UNREACHABLE' ||

@@ -65,8 +65,8 @@ class Again extends Error {
   }
 }
 
-// p-retry is loaded just after a middleware is created, without waiting for it: a cold start's import and
-// creation do not pay for it, and it is there long before the first invocation asks.
+// p-retry is loaded when a middleware is created, without waiting for it: creation does not wait for
+// it, and it is there before the first invocation asks.
 let retryModule: Promise<typeof import('p-retry')> | undefined
 export const loadRetry = () => {
   retryModule ??= import('p-retry')
@@ -196,11 +196,14 @@ const answer = (
     // the layer answers one generic 400 for every upstream failure, whose cause only its log shows.
     const type = /"__type"\s*:\s*"([\w.#]+)"/.exec(body)?.[1]
     if (type) return failure('UPSTREAM_ERROR', `upstream ${type} (${status})`)
-    const slow = tookMs >= throttledAfterMs ? ` after ${tookMs} ms, as when throttled upstream` : ''
+    const cause =
+      tookMs >= throttledAfterMs
+        ? `after ${tookMs} ms: likely throttled upstream`
+        : 'not found, denied or throttled upstream'
     return {
       failure: {
         code: 'UPSTREAM_ERROR',
-        reason: `${status} "${body}"${slow} (the cause is in the function's logs)`,
+        reason: `${status} "${body}": ${cause} (see the function's logs)`,
         status,
         body,
         genericAfterMs: tookMs,
@@ -258,7 +261,7 @@ export const getFromExtension = async (
     return settle({
       failure: {
         code: 'TOKEN_MISSING',
-        reason: `AWS_SESSION_TOKEN ${token ? 'is not a valid header value' : 'is not set, nor the `token` option'}`,
+        reason: `${token ? 'AWS_SESSION_TOKEN is not a valid header value' : 'AWS_SESSION_TOKEN is not set and no `token` option was given'}; nothing was sent`,
       },
     })
 
@@ -376,14 +379,14 @@ const exhausted = (
     return malformed(`the extension at ${address} kept closing the connection inside its answer (${spent})`)
   return {
     code: 'EXTENSION_UNREACHABLE',
-    reason: `could not reach the extension at ${address} (port from ${portFrom}; ${spent}; last: connection ${last.kind})`,
+    reason: `could not reach the extension at ${address} (port from ${portFrom}; ${spent}; last: connection ${last.kind}): is the layer attached?`,
   }
 }
 
 /**
  * The layer answers its generic 400 at once for a name that does not exist or access denied, which its
  * SDK does not retry; a throttled read it retries upstream twice, with backoffs of up to 2 and 4 s, so
- * that 400 comes late: after this long, 19 times in 20. Long enough that a missing name's 400 queued behind
+ * that 400 comes late: after this long, about 16 times in 17. Long enough that a missing name's 400 queued behind
  * other reads for the layer's three connections stays below it (docs/decisions/0015-cold-start-storms.md;
  * the layer's retries are stated by the protocol notes, not shown by a capture).
  */
@@ -391,59 +394,3 @@ export const throttledAfterMs = 1_000
 
 /** The layer's generic 400, late enough to be throttling rather than a missing name or a denial. */
 export const isSlowGeneric = (failure: Failure) => (failure.genericAfterMs ?? 0) >= throttledAfterMs
-
-/** p-retry's options for `coldStartRetry`: no `maxRetryTime`, the invocation's deadline bounds it. */
-export type ColdStartRetryOptions = Pick<
-  RetryOptions,
-  'retries' | 'factor' | 'minTimeout' | 'maxTimeout' | 'randomize'
->
-
-class Throttled extends Error {}
-
-/**
- * Asks again, with p-retry's schedule, while the layer answers its generic 400 only after its SDK retried
- * upstream: during a cold-start storm, that is Parameter Store's quota. Any other answer ends it at once,
- * and the deadline ends the wait with the last 400.
- */
-export const askWhileThrottled = async (
-  ask: () => Promise<Answer>,
-  options: ColdStartRetryOptions,
-  signal: AbortSignal | undefined,
-  maxRetryTime: number | undefined,
-): Promise<Answer> => {
-  const started = performance.now()
-  let attempts = 0
-  let last: Answer | undefined
-  let throttled: Answer | undefined
-  try {
-    await (await loadRetry()).default(
-      async () => {
-        const answer = await ask()
-        attempts += answer.attempts
-        // A request the deadline cut short says less than the 400 before it, which stays the answer.
-        if (throttled === undefined || !signal?.aborted) last = answer
-        if ('failure' in answer && isSlowGeneric(answer.failure)) {
-          throttled = answer
-          throw new Throttled()
-        }
-      },
-      {
-        // Without a deadline (no Lambda context), the readiness budget bounds this wait too.
-        maxRetryTime: signal ? undefined : maxRetryTime,
-        ...options,
-        signal,
-        shouldRetry: ({ error }) => error instanceof Throttled,
-      },
-    )
-  } catch (error) {
-    if (!(error instanceof Throttled) && !signal?.aborted) throw error
-  }
-  // p-retry makes no attempt once the signal has aborted: the plain request reports the deadline.
-  if (last === undefined) return ask()
-  const cut = signal?.aborted && 'failure' in last && isSlowGeneric(last.failure)
-  return {
-    ...(cut ? { failure: { ...(last as { failure: Failure }).failure, cutByDeadline: true } } : last),
-    attempts,
-    elapsedMs: Math.round(performance.now() - started),
-  }
-}

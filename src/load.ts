@@ -1,14 +1,8 @@
 import { setMaxListeners } from 'node:events'
+import { askWhileThrottled } from './cold-start.js'
 import { ExtensionSecretsError, isThrottled, isTransientError } from './errors.js'
 import type { ExtensionSecretsEvent } from './events.js'
-import {
-  askWhileThrottled,
-  type Connection,
-  type Failure,
-  getFromExtension,
-  isSlowGeneric,
-  requestPath,
-} from './extension.js'
+import { type Connection, type Failure, getFromExtension, isSlowGeneric, requestPath } from './extension.js'
 import { addressOf } from './loopback.js'
 import { type Address, absoluteAfter, type Entry, type Resolved } from './options.js'
 import { produce, type RawValue, readBody, ValueFailure } from './value.js'
@@ -76,16 +70,17 @@ export const createLoad = (
     cacheExpiry === -1 ||
     (cacheExpiry > absoluteAfter ? Date.now() < cacheExpiry : now - slot.at < cacheExpiry)
   const about = (entry: Entry) => ({ key: entry.key, source: entry.source.service, name: entry.source.name })
-  const keyError = (entry: Entry, { code, reason, status, body }: Failure, counts: object) =>
+  const keyError = (entry: Entry, failure: Failure, counts: object) =>
     new ExtensionSecretsError(
-      code,
-      `${entry.key} (${entry.source.service} ${JSON.stringify(entry.source.name)}): ${reason}`,
+      failure.code,
+      `${entry.key} (${entry.source.service} ${JSON.stringify(entry.source.name)}): ${failure.reason}`,
       {
         ...about(entry),
         sourceName: entry.source.name,
         ...counts,
-        status,
-        body,
+        status: failure.status,
+        body: failure.body,
+        throttled: isSlowGeneric(failure) || undefined,
       },
     )
 
@@ -227,7 +222,7 @@ export const createLoad = (
           fetched = {
             failure: {
               code: 'TIMEOUT',
-              reason: "a concurrent invocation's fetch did not end in time",
+              reason: "a concurrent invocation's fetch did not end in this invocation's time",
             },
             attempts: 0,
             elapsedMs: 0,
@@ -274,13 +269,7 @@ export const createLoad = (
       const reported = { ...about(entry), code, ...(status === undefined ? {} : { status }), ...counts }
       // The layer answers one 400 for a name that does not exist; the agent a 4xx of its own. Throttling
       // is not absence: neither the agent's, nor the layer's 400 that came as late as throttling does.
-      if (
-        entry.optional &&
-        code === 'UPSTREAM_ERROR' &&
-        status! < 500 &&
-        !isThrottled(error) &&
-        !isSlowGeneric(failure)
-      ) {
+      if (entry.optional && code === 'UPSTREAM_ERROR' && status! < 500 && !isThrottled(error)) {
         emit?.({ type: 'missing', ...reported })
         return undefined
       }

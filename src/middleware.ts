@@ -49,21 +49,19 @@ export function extensionSecrets<const O extends ExtensionSecretsOptions>(
   options: O & NoExtraKeys<O, ExtensionSecretsOptions> & { fetchData: CheckedFetchData<O['fetchData']> },
 ): ExtensionSecretsMiddleware<O> {
   const resolved = resolveOptions(options)
-  // Started once creation is over: even unawaited, `import()` resolves the module synchronously, about a
-  // millisecond that INIT would otherwise pay. It is still loaded long before the first invocation asks.
-  setImmediate(() => loadRetry().catch(() => undefined)).unref()
+  // Started at creation, in INIT, without waiting for it. Starting it after creation (setImmediate) makes
+  // creation a millisecond faster on Node 20, but the import then runs when the first event is already
+  // waiting: the user waits for it all the same.
+  loadRetry().catch(() => undefined)
   const { entries, setToContext, hideSecrets, cacheKey } = resolved
   const keys = entries.map((entry) => entry.key)
 
   // `@middy/util` holds the cache, so its `clearCache()` empties this package's stores too. It is loaded
-  // only when caching is on, after creation as p-retry is: a handler that asks every invocation never
-  // pays for it. Its store is registered with cacheExpiry -1, which sets no refresh timer: freshness is
-  // checked per key.
+  // only when caching is on: a handler that asks every invocation never pays for it. Its store is
+  // registered with cacheExpiry -1, which sets no refresh timer: freshness is checked per key.
   let util: Util | undefined
   const utilLoaded =
-    resolved.cacheExpiry === 0
-      ? undefined
-      : new Promise(setImmediate).then(() => import('@middy/util')).then((module) => (util = module))
+    resolved.cacheExpiry === 0 ? undefined : import('@middy/util').then((module) => (util = module))
   const name = `middy-extension-secrets:${cacheKey}`
   const storeOf = () =>
     util === undefined

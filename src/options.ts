@@ -9,10 +9,11 @@ import {
   fail,
   isPlainObject,
 } from './checks.js'
+import type { ColdStartRetryOptions } from './cold-start.js'
 import { contextMembers, type FetchEntry } from './entries.js'
 import type { ExtensionSecretsError } from './errors.js'
 import type { EventHook } from './events.js'
-import { badHeaderValue, type ColdStartRetryOptions, requestPath, type Source } from './extension.js'
+import { badHeaderValue, requestPath, type Source } from './extension.js'
 import { isLoopbackAddress } from './loopback.js'
 import type { StandardSchemaV1 } from './standard-schema.js'
 import type { ParseMode, Recipe } from './value.js'
@@ -124,7 +125,8 @@ const isIdentifier = (key: string) =>
 
 const resolveEntry = (key: string, input: unknown): Entry => {
   const path = `fetchData.${key}`
-  if (!isIdentifier(key)) fail(path, 'is not a JavaScript identifier')
+  if (!isIdentifier(key))
+    fail(path, 'is not a JavaScript identifier; keys are used as they are on the context')
   if (reserved.has(key))
     fail(
       path,
@@ -152,7 +154,10 @@ const resolveEntry = (key: string, input: unknown): Entry => {
     fail(`${path}.field`, `needs parse 'auto' or 'json', not '${parse}'`)
   const schema = check('schema', (value, at) => {
     if (typeof (value as StandardSchemaV1 | null)?.['~standard']?.validate !== 'function')
-      fail(at, 'must be a Standard Schema validator (with `~standard.validate`)')
+      fail(
+        at,
+        'must be a Standard Schema validator (zod, valibot, arktype…): an object with `~standard.validate`',
+      )
     return value as StandardSchemaV1
   })
 
@@ -248,7 +253,10 @@ export const resolveOptions = (input: unknown) => {
 
   const host = check('host', checkText, defaults.host)
   if (!isLoopbackAddress(host))
-    fail('host', `must be a loopback address, an IP literal (127.x.y.z or ::1), got ${describe(host)}`)
+    fail(
+      'host',
+      `must be a loopback address, an IP literal (127.x.y.z or ::1), got ${describe(host)}: the session token goes with every request`,
+    )
   const port = check('port', (value, at) => checkInteger(value, at, 1, 65_535), undefined)
   // Read again at each request; checked here too so that a bad value fails at creation.
   const fromEnvironment = process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT
@@ -265,7 +273,10 @@ export const resolveOptions = (input: unknown) => {
     defaults.cacheExpiry,
   )
   if (cacheExpiry > absoluteAfter && cacheExpiry <= Date.now())
-    fail('cacheExpiry', `is ${cacheExpiry}: an absolute Unix-ms time (above 24 h) already past`)
+    fail(
+      'cacheExpiry',
+      `is ${cacheExpiry}, which Middy reads as an absolute Unix-ms time (above 86,400,000 = 24 h) already past; a duration must be at most 86,400,000 ms`,
+    )
   const staleIfError = check(
     'staleIfError',
     (value, at): { maxStale: number; when?: StaleIfError['when'] } => {
@@ -274,9 +285,12 @@ export const resolveOptions = (input: unknown) => {
       checkKeys(stale, ['maxStale', 'when'], `${at}.`)
       const maxStale = checkInteger(stale.maxStale, `${at}.maxStale`, 1)
       if (cacheExpiry === 0 || cacheExpiry === -1)
-        fail(at, 'needs values that are cached and expire (`cacheExpiry` a duration or a time)')
+        fail(at, 'needs values that are cached and expire: set `cacheExpiry` to a duration or a time')
       if (cacheExpiry <= absoluteAfter && maxStale <= cacheExpiry)
-        fail(`${at}.maxStale`, `must be above cacheExpiry (${cacheExpiry})`)
+        fail(
+          `${at}.maxStale`,
+          `must be above cacheExpiry (${cacheExpiry}): it counts from the value's arrival`,
+        )
       if (stale.when !== undefined) checkFunction(stale.when, `${at}.when`, '(error) => boolean')
       return stale.when === undefined ? { maxStale } : { maxStale, when: stale.when as StaleIfError['when'] }
     },
@@ -302,7 +316,10 @@ export const resolveOptions = (input: unknown) => {
     'coldStartRetry',
     (value, at): ColdStartRetryOptions => {
       if (!isPlainObject(value))
-        fail(at, 'must be an object of p-retry options, like { retries: 5, maxTimeout: 4000 }')
+        fail(
+          at,
+          'must be an object of p-retry options, like { retries: 5, minTimeout: 2000, maxTimeout: 8000 }',
+        )
       checkKeys(value as object, coldRetryKeys, `${at}.`)
       // Jitter is what keeps a thousand environments from asking again in the same instant.
       const chosen = value as ColdStartRetryOptions

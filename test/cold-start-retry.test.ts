@@ -176,7 +176,7 @@ describe('coldStartRetry: which 400s are asked again', () => {
     drain()
     const error = await failureOf(() => handler({}, lambdaContext(10_000)))
     expect(error.errors![0]!.code).toBe('UPSTREAM_ERROR')
-    expect(error.errors![0]!.reason).toMatch(/after \d+ ms, as when throttled upstream/)
+    expect(error.errors![0]!.reason).toMatch(/after \d+ ms: likely throttled upstream/)
     expect(diagnoses(emulator).slice(before)).toEqual(['throttled'])
   })
 
@@ -218,6 +218,27 @@ describe('coldStartRetry: which 400s are asked again', () => {
       const error = await failureOf(() => handler({}, lambdaContext(10_000)))
       expect(error.errors![0]!.code).toBe('UPSTREAM_ERROR')
     }
+  })
+
+  it('staleIfError covers a late 400 (a throttled refresh) by default: it is transient', async () => {
+    const { emulator, drain } = await throttledEmulator(0.5)
+    const events: ExtensionSecretsEvent[] = []
+    const handler = urlHandler(emulator.port, {
+      cacheExpiry: 50,
+      staleIfError: { maxStale: 60_000 },
+      onEvent: (event) => events.push(event),
+    })
+    // No quota at first: the layer's own retries find a token after about a second.
+    drain()
+    await failureOf(() => handler({}, lambdaContext(10_000)))
+    await new Promise((resolve) => setTimeout(resolve, 2_000))
+    expect(await handler({}, lambdaContext(10_000))).toBe('https://api.example.com')
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    emulator.clearCache()
+    drain()
+    expect(await handler({}, lambdaContext(10_000))).toBe('https://api.example.com')
+    const stale = events.find((event) => event.type === 'stale')
+    expect(stale?.type === 'stale' && stale.code).toBe('UPSTREAM_ERROR')
   })
 
   it('a concurrent invocation that joined a fetch the other’s deadline cut asks again in its own time', async () => {

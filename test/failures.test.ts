@@ -34,9 +34,7 @@ describe('failures', () => {
     })
     expect(keyError?.body).toBe('an unexpected error occurred while executing request')
     // The layer's generic 400 hides the cause: the reason points to the function's logs.
-    expect(keyError?.message).toMatch(
-      /400 "an unexpected error occurred while executing request" \(the cause is in the function's logs\)/,
-    )
+    expect(keyError?.message).toMatch(/not found, denied or throttled upstream \(see the function's logs\)/)
     server.setValues({
       ...fixtureValues,
       secrets: { ...fixtureValues.secrets, 'prod/missing': 'arrived' },
@@ -117,12 +115,7 @@ describe('failures', () => {
     const handler = urlHandler(port, { retry: { maxRetryTime: 200 } })
     const error = await failureOf(() => handler({}, lambdaContext(60_000)))
     expect(error.errors?.[0]?.code).toBe('EXTENSION_UNREACHABLE')
-    // The address and where its port came from; why nothing listens is in docs/errors.md, under the code.
-    expect(error.errors?.[0]?.message).toMatch(
-      new RegExp(
-        `could not reach the extension at 127\\.0\\.0\\.1:${port} \\(port from the \`port\` option; `,
-      ),
-    )
+    expect(error.errors?.[0]?.message).toMatch(/layer attached/)
   })
 
   test("a hanging extension is TIMEOUT, cut to the invocation's remaining time", async () => {

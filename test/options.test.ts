@@ -82,7 +82,7 @@ describe('options are rejected at creation with a TypeError naming the key', () 
     [
       'a cacheExpiry that is an absolute time already past (a two-day duration)',
       { fetchData: { a: parameter('/a') }, cacheExpiry: 172_800_000 },
-      /`cacheExpiry` is 172800000: an absolute Unix-ms time \(above 24 h\) already past/,
+      /`cacheExpiry` is 172800000, which Middy reads as an absolute Unix-ms time \(above 86,400,000 = 24 h\) already past; a duration must be at most 86,400,000 ms/,
     ],
   ])('%s', (_name, options, message) => {
     expect(create(options)).toThrow(TypeError)

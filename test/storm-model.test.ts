@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { middlewareDefaults, simulateStorm } from '../bench/storm/model.js'
+import { baseScenario, modelledMiddleware } from '../bench/storm/modelled.js'
 import { type StormScenario, startTimes, summarize } from '../bench/storm/scenario.js'
-import { baseScenario, modelledMiddleware } from '../bench/storm/storm-bench.js'
 
 // The storm model's bookkeeping, on small fleets: what it must conserve whatever the numbers. How close
 // it comes to real processes is measured by `npm run bench:storm` (docs/scaling.md), not asserted here.
@@ -59,5 +59,27 @@ describe('the cold-start storm model', () => {
     for (const outcome of result.outcomes)
       if (outcome.handlerAfterMs !== undefined) expect(outcome.handlerAfterMs).toBeLessThan(2_000)
     expect(summarize(result).failedFirst).toBeGreaterThan(0)
+  })
+})
+
+describe('the recommended settings', () => {
+  it('are the ones the docs show: the storm bench measures what users copy', async () => {
+    const { readFileSync } = await import('node:fs')
+    const { recommended } = await import('../bench/storm/settings.mjs')
+    const example = readFileSync(new URL('../examples/docs/options.ts', import.meta.url), 'utf8')
+    const region = example.slice(
+      example.indexOf('#region cold-start-retry'),
+      example.indexOf('#endregion cold-start-retry'),
+    )
+    const number = (name: string) =>
+      Number(new RegExp(`${name}: ([\\d_]+)`).exec(region)?.[1]?.replaceAll('_', ''))
+    expect({
+      coldStartRetry: {
+        retries: number('retries'),
+        minTimeout: number('minTimeout'),
+        maxTimeout: number('maxTimeout'),
+      },
+      requestTimeout: number('requestTimeout'),
+    }).toEqual(recommended)
   })
 })

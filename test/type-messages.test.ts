@@ -101,7 +101,7 @@ describe('mistakes refused by the type checker, in a sentence', () => {
     '%s',
     (_code, says, index) => {
       expect(byLine[index]!.join('\n')).toContain(says)
-      // Never the bare wording the issue quoted.
+      // Never the bare wording TypeScript gives without these messages.
       expect(byLine[index]!.join('\n')).not.toMatch(/not assignable to type 'never'/)
     },
   )

@@ -29,7 +29,7 @@ const digest = (text) => createHash('sha256').update(text).digest('hex')
 let handlerStartedAt
 
 const handler = middy()
-  .use(extensionSecrets({ fetchData, ...(await middlewareOptions(settings)) }))
+  .use(extensionSecrets({ fetchData, ...middlewareOptions(settings) }))
   // Runs right after this package's `before`, when the handler would: the moment measured.
   .use({
     before: () => {

@@ -6,7 +6,7 @@ export interface Line {
   points: number[]
   /** A pattern for `stroke-dasharray`, or none for a solid line. */
   dash?: string
-  /** Wider lines go first, so that one hidden under another still shows at its edges. */
+  /** Line width; wider lines are drawn first, so one hidden under another still shows at its edges. */
   width?: number
 }
 
@@ -48,7 +48,11 @@ export const plot = (sizes: number[], lines: Line[], title: string): string => {
     `<text x="${left + plotWidth / 2}" y="${height - 18}" text-anchor="middle">execution environments (log scale)</text>`,
     `<text transform="translate(18 ${top + plotHeight / 2}) rotate(-90)" text-anchor="middle">failed first invocations</text>`,
   )
-  lines.forEach((line, index) => {
+  // Wider lines first, so that a narrow one on top of a wide one shows both.
+  const drawn = lines
+    .map((line, index) => ({ line, index }))
+    .sort((a, b) => (b.line.width ?? 2) - (a.line.width ?? 2))
+  for (const { line, index } of drawn) {
     const colour = colours[index % colours.length]!
     const dash = line.dash ? ` stroke-dasharray="${line.dash}"` : ''
     const stroke = line.width ?? 2
@@ -65,7 +69,7 @@ export const plot = (sizes: number[], lines: Line[], title: string): string => {
       `<line x1="${left + plotWidth + 20}" x2="${left + plotWidth + 50}" y1="${legendY}" y2="${legendY}" stroke="${colour}" stroke-width="${stroke}"${dash}/>`,
       `<text x="${left + plotWidth + 56}" y="${legendY + 4}">${escaped(line.label)}</text>`,
     )
-  })
+  }
   parts.push('</svg>')
   return `${parts.join('\n')}\n`
 }

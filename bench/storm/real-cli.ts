@@ -3,9 +3,9 @@
 // The JSON overrides the storm bench's base scenario. PREPARED=1 skips the build when the consumer folder is ready.
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
+import { baseScenario } from './modelled.js'
 import { defaultConsumerDir, prepareConsumer, runRealStorm } from './real.js'
 import { type StormScenario, summarize } from './scenario.js'
-import { baseScenario } from './storm-bench.js'
 
 const scenario: StormScenario = { ...baseScenario, ...JSON.parse(process.argv[2] ?? '{}') }
 const log = (line: string) => console.error(line)

@@ -1,102 +1,23 @@
-import middy from '@middy/core'
-import { startEmulator } from '../../src/emulator/index.js'
-import { ExtensionSecretsError, extensionSecrets, parameter } from '../../src/index.js'
-import { type ModelledMiddleware, middlewareDefaults, simulateStorm } from './model.js'
+import { calibrate } from './calibrate.js'
+import { misconfiguration } from './misconfiguration.js'
+import { type ModelledMiddleware, middlewareDefaults } from './model.js'
+import {
+  baseScenario,
+  count,
+  type Modelled,
+  modelled,
+  ms,
+  percent,
+  table,
+  windowLabel,
+  withRetry,
+} from './modelled.js'
 import { plot } from './plot.js'
-import { defaultConsumerDir, prepareConsumer, runRealStorm } from './real.js'
-import { type StormScenario, type StormSummary, summarize } from './scenario.js'
-import { middlewareOptions, recommended } from './settings.mjs'
+import { recommended } from './settings.mjs'
 
 // The storm bench: calibrates the model against real processes on the sizes this machine holds, runs the
 // model over the fleet sizes it does not, compares retry schedules, and measures what a misconfiguration
 // costs with each setting. Returns the generated parts of docs/scaling.md and its plot; main.ts writes them.
-
-/** Every scenario's defaults: a function with a 10 s timeout reading from a layer on a Lambda network. */
-export const baseScenario: StormScenario = {
-  environments: 100,
-  windowMs: 1_000,
-  values: 5,
-  service: 'parameter',
-  parameterPerSecond: 40,
-  secretPerSecond: 10_000,
-  settings: 'default',
-  timeoutMs: 10_000,
-  upstreamLatencyMs: 20,
-  sdkBackoffMs: 1_000,
-  refuseMs: 0,
-  notReadyMs: 50,
-  seed: 1,
-}
-
-type Schedule = { retries: number; minTimeout: number; maxTimeout: number }
-
-/** The middleware the model follows: its defaults, or them with a request timeout and a schedule. */
-const withRetry = (schedule: Schedule, requestTimeout = middlewareDefaults.requestTimeout) => ({
-  ...middlewareDefaults,
-  requestTimeout,
-  // p-retry's own default factor; randomize is on unless set (options.ts).
-  coldStartRetry: { factor: 2, randomize: true, ...schedule },
-})
-
-export const modelledMiddleware = (scenario: StormScenario): ModelledMiddleware =>
-  scenario.settings === 'default'
-    ? middlewareDefaults
-    : withRetry(recommended.coldStartRetry, recommended.requestTimeout)
-
-const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length
-
-/** The model's mean over seeds, and the range of failed first invocations. */
-interface Modelled extends StormSummary {
-  failedMin: number
-  failedMax: number
-  seeds: number
-}
-
-const modelled = (
-  scenario: StormScenario,
-  seeds: number,
-  middleware: ModelledMiddleware = modelledMiddleware(scenario),
-): Modelled => {
-  const runs = Array.from({ length: seeds }, (_, index) =>
-    summarize(simulateStorm({ ...scenario, seed: scenario.seed + index }, middleware)),
-  )
-  const of = (pick: (summary: StormSummary) => number | undefined) => {
-    const values = runs.map(pick).filter((value): value is number => value !== undefined)
-    return values.length === 0 ? undefined : mean(values)
-  }
-  return {
-    environments: scenario.environments,
-    failedFirst: of((run) => run.failedFirst)!,
-    failedFirstShare: of((run) => run.failedFirstShare)!,
-    failedMin: Math.min(...runs.map((run) => run.failedFirstShare)),
-    failedMax: Math.max(...runs.map((run) => run.failedFirstShare)),
-    p50HandlerMs: of((run) => run.p50HandlerMs),
-    p99HandlerMs: of((run) => run.p99HandlerMs),
-    upstreamCalls: of((run) => run.upstreamCalls)!,
-    throttledCalls: of((run) => run.throttledCalls)!,
-    seeds,
-  }
-}
-
-const percent = (share: number) => `${(100 * share).toFixed(share > 0 && share < 0.001 ? 2 : 1)} %`
-const ms = (value: number | undefined) => (value === undefined ? '–' : `${Math.round(value)}`)
-const count = (value: number) => Math.round(value).toLocaleString('en-US')
-const table = (head: string[], rows: string[][]) =>
-  [
-    `| ${head.join(' | ')} |`,
-    `|${head.map((_, index) => (index === 0 ? '---' : '---:')).join('|')}|`,
-    ...rows.map((row) => `| ${row.join(' | ')} |`),
-  ].join('\n')
-const windowLabel = (windowMs: number) => `${windowMs / 1000} s`
-const describeScenario = (scenario: StormScenario) => {
-  const store =
-    scenario.service === 'secret'
-      ? 'secrets'
-      : scenario.parameterPerSecond > 40
-        ? 'parameters, higher throughput'
-        : 'parameters'
-  return `${scenario.environments} × ${scenario.values} ${store}, ${windowLabel(scenario.windowMs)}, ${scenario.settings}`
-}
 
 export interface StormBench {
   /** The page's generated blocks, by name (`<!-- storm:NAME -->`). */
@@ -120,7 +41,7 @@ export const runStormBench = async ({
       ...fleet(quick, seedsFor, log),
       schedules: schedules(quick),
       timeout: timeouts(seedsFor),
-      misconfiguration: await misconfiguration(),
+      misconfiguration: await misconfiguration(quick),
     },
     svg: plotFleet(quick, seedsFor),
     plotFile,
@@ -128,89 +49,6 @@ export const runStormBench = async ({
 }
 
 const plotFile = 'scaling-storm.svg'
-
-/** 1. The same scenarios as real processes (two runs each) and in the model (20 seeds). */
-const calibrate = async (quick: boolean, log: (line: string) => void) => {
-  const scenarios: StormScenario[] = (
-    quick
-      ? [{ environments: 4, values: 2 }]
-      : [
-          // At most about 50 starts a second: beyond that, this machine's two cores delay the starts
-          // themselves (measured: timers late by hundreds of ms at 200 starts in one second).
-          { environments: 50, values: 1 },
-          { environments: 100, values: 5, windowMs: 2_000 },
-          { environments: 100, values: 5, windowMs: 2_000, settings: 'recommended' as const },
-          { environments: 100, values: 5, windowMs: 10_000 },
-          { environments: 100, values: 5, windowMs: 10_000, settings: 'recommended' as const },
-          { environments: 200, values: 1, windowMs: 4_000 },
-          // As many as this machine holds: about 300 processes.
-          { environments: 300, values: 1, windowMs: 6_000 },
-          { environments: 300, values: 1, windowMs: 6_000, settings: 'recommended' as const },
-          { environments: 50, values: 20, windowMs: 5_000, parameterPerSecond: 10_000 },
-        ]
-  ).map((change) => ({ ...baseScenario, ...change }))
-  const realRuns = quick ? 1 : 2
-  const seeds = quick ? 2 : 20
-
-  log('building the package as published for the environments’ processes')
-  prepareConsumer(defaultConsumerDir, log)
-  const rows: string[][] = []
-  const gaps = { failed: [] as number[], calls: [] as number[], throttled: [] as number[] }
-  for (const scenario of scenarios) {
-    const runs: StormSummary[] = []
-    let lateMs = 0
-    for (let run = 0; run < realRuns; run++) {
-      log(`real storm: ${describeScenario(scenario)}, run ${run + 1} of ${realRuns}`)
-      // Each run draws other start times, as each model seed does.
-      const result = await runRealStorm(
-        { ...scenario, seed: scenario.seed + 100 * run },
-        {
-          consumerDir: defaultConsumerDir,
-          log,
-        },
-      )
-      runs.push(summarize(result))
-      lateMs = Math.max(lateMs, result.timing.deliveredLateMs.max)
-    }
-    const real = {
-      failed: mean(runs.map((run) => run.failedFirstShare)),
-      calls: mean(runs.map((run) => run.upstreamCalls)),
-      throttled: mean(runs.map((run) => run.throttledCalls)),
-      p50: mean(runs.flatMap((run) => (run.p50HandlerMs === undefined ? [] : [run.p50HandlerMs]))),
-      p99: mean(runs.flatMap((run) => (run.p99HandlerMs === undefined ? [] : [run.p99HandlerMs]))),
-    }
-    const model = modelled(scenario, seeds)
-    // Scenarios that throttle nothing agree by construction: only the others measure the model.
-    if (model.throttledCalls > 0 || real.throttled > 0) {
-      gaps.failed.push(Math.abs(real.failed - model.failedFirstShare))
-      gaps.calls.push(Math.abs(real.calls - model.upstreamCalls) / Math.max(1, model.upstreamCalls))
-      gaps.throttled.push(Math.abs(real.throttled - model.throttledCalls) / Math.max(1, model.upstreamCalls))
-    }
-    rows.push([
-      describeScenario(scenario),
-      `${runs.map((run) => percent(run.failedFirstShare)).join(', ')} / ${percent(model.failedFirstShare)} (${percent(model.failedMin)}–${percent(model.failedMax)})`,
-      `${count(real.calls)} / ${count(model.upstreamCalls)}`,
-      `${count(real.throttled)} / ${count(model.throttledCalls)}`,
-      `${ms(real.p50)} / ${ms(model.p50HandlerMs)}`,
-      `${ms(real.p99)} / ${ms(model.p99HandlerMs)}`,
-      // How late the latest start reached its process: this machine's own lag, in the real times.
-      `${Math.round(lateMs)}`,
-    ])
-  }
-  const worst = (values: number[]) => (values.length === 0 ? 0 : 100 * Math.max(...values))
-  return `${table(
-    [
-      'scenario (environments × values, starting within, settings)',
-      'failed first invocations: real runs / model mean (model’s range over seeds)',
-      'upstream calls: real / model',
-      'throttled: real / model',
-      'handler start p50 ms: real / model',
-      'p99 ms: real / model',
-      'latest start, ms late (real)',
-    ],
-    rows,
-  )}\n\nOver the ${gaps.failed.length} scenarios that throttle, the model's mean is within ${worst(gaps.failed).toFixed(1)} percentage points of the real runs' mean for failed first invocations (mean gap ${(100 * mean(gaps.failed.length ? gaps.failed : [0])).toFixed(1)}), within ${worst(gaps.calls).toFixed(0)} % for upstream calls and ${worst(gaps.throttled).toFixed(0)} % of all calls for throttled calls. Real: ${realRuns} run${realRuns === 1 ? '' : 's'} per scenario, each with its own start times; model: mean of ${seeds} seeds. One run of either moves by several points (the model's range), so the gap is read against that range. Handler start times agree less: under throttling they split into fast starts and starts after the layer's retries, and the real processes add this machine's own lag (two cores for every process and layer); read the model's start times as an order of magnitude.`
-}
 
 const stores = [
   { label: 'Parameter Store, standard throughput (40/s)', service: 'parameter', parameterPerSecond: 40 },
@@ -379,60 +217,6 @@ const timeouts = (seedsFor: (environments: number) => number) => {
       'p50 / p99 (ms)',
       'upstream calls (throttled)',
     ],
-    rows,
-  )
-}
-
-/** 5. The other way: a name that does not exist, with each setting (real HTTP, one process). */
-const misconfiguration = async () => {
-  const cases = [
-    { label: 'one value, 20 ms upstream', latencyMs: 20, others: 0 },
-    { label: 'with 20 other values, 40 ms upstream', latencyMs: 40, others: 20 },
-    { label: 'one value, 1,200 ms upstream (slower than the 1 s rule)', latencyMs: 1_200, others: 0 },
-  ]
-  const rows: string[][] = []
-  for (const { label, latencyMs, others } of cases)
-    for (const settings of ['default', 'recommended'] as const) {
-      const names = Array.from({ length: others }, (_, index) => `/storm/present-${index}`)
-      const emulator = await startEmulator({
-        token: 'storm-misconfiguration',
-        values: { parameters: Object.fromEntries(names.map((name) => [name, 'present'])) },
-        upstream: { parameterLatencyMs: latencyMs },
-      })
-      try {
-        const fetchData = Object.fromEntries(names.map((name, index) => [`v${index}`, parameter(name)]))
-        const handler = middy()
-          .use(
-            extensionSecrets({
-              fetchData: { ...fetchData, missing: parameter('/storm/does-not-exist') },
-              port: emulator.port,
-              token: 'storm-misconfiguration',
-              ...middlewareOptions(settings),
-            }),
-          )
-          .handler(async () => 'started')
-        const started = performance.now()
-        const end = Date.now() + baseScenario.timeoutMs
-        let code = 'none'
-        try {
-          await handler({}, { getRemainingTimeInMillis: () => end - Date.now() } as never)
-        } catch (error) {
-          code = error instanceof ExtensionSecretsError ? (error.errors?.[0]?.code ?? error.code) : 'other'
-        }
-        const asked = emulator.requests.filter((request) => request.query.name === '/storm/does-not-exist')
-        rows.push([
-          label,
-          settings,
-          code,
-          `${Math.round(performance.now() - started)} ms`,
-          String(asked.length),
-        ])
-      } finally {
-        await emulator.close()
-      }
-    }
-  return table(
-    ['a missing name…', 'settings', 'error', 'time to the error', 'requests for the missing name'],
     rows,
   )
 }
