@@ -1,5 +1,5 @@
 import type { Options as RetryOptions } from 'p-retry'
-import { type Answer, type Failure, isSlowGeneric, loadRetry } from './extension.js'
+import { type Answer, type Failure, isSlowGeneric, loadRetry, optionError } from './extension.js'
 
 // `coldStartRetry`: a second p-retry around the extension's request, for a value this process never had,
 // while the layer's generic 400 comes as late as throttling makes it (docs/decisions/0015).
@@ -49,7 +49,8 @@ export const askWhileThrottled = async (
       },
     )
   } catch (error) {
-    if (!(error instanceof Throttled) && !signal?.aborted) throw error
+    if (!(error instanceof Throttled) && !signal?.aborted)
+      throw optionError(error, 'coldStartRetry', attempts)
   }
   // p-retry makes no attempt once the signal has aborted: the plain request reports the deadline.
   if (last === undefined) return ask()

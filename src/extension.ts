@@ -216,6 +216,15 @@ const answer = (
   }
 }
 
+/**
+ * p-retry checks its options when it is called, so a bad value fails the first invocation, before any
+ * attempt: its `TypeError` then says which option of ours held it.
+ */
+export const optionError = (error: unknown, option: string, attempts: number) =>
+  attempts === 0 && error instanceof TypeError && !error.message.startsWith('middy-extension-secrets:')
+    ? new TypeError(`middy-extension-secrets: \`${option}\`: ${error.message}`)
+    : error
+
 const acceptedAfterMs = 25
 
 /** Waits `ms`, or until shortly before the deadline. */
@@ -340,7 +349,7 @@ export const getFromExtension = async (
       }),
     )
   } catch (error) {
-    if (!(error instanceof Again) && !signal?.aborted) throw error
+    if (!(error instanceof Again) && !signal?.aborted) throw optionError(error, 'retry', attempts)
     return settle({
       failure: exhausted(last, notReady, attempts, performance.now() - started, address, connection.portFrom),
     })

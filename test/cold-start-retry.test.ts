@@ -290,4 +290,32 @@ describe('coldStartRetry: option errors at creation', () => {
     expect(create({ forever: true })).toThrow(/`coldStartRetry.forever` is not a known option/)
     expect(create({ maxRetryTime: 1000 })).toThrow(/`coldStartRetry.maxRetryTime` is not a known option/)
   })
+
+  it('leaves the values to p-retry: a bad one fails the first invocation, naming the option, nothing sent', async () => {
+    const emulator = await startEmulator({ values: stormValues, token: testToken })
+    storm.push(emulator)
+    const handler = urlHandler(emulator.port, {
+      fetchData: { url: parameter('/app/a') },
+      coldStartRetry: { retries: -1 },
+    })
+    await expect(handler({}, lambdaContext(10_000))).rejects.toThrow(
+      /middy-extension-secrets: `coldStartRetry`: Expected `retries` to be a non-negative number/,
+    )
+    expect(emulator.requests).toHaveLength(0)
+  })
+
+  it('a bad `retry` value under a good coldStartRetry is named as `retry`, once', async () => {
+    const emulator = await startEmulator({ values: stormValues, token: testToken })
+    storm.push(emulator)
+    const handler = urlHandler(emulator.port, {
+      fetchData: { url: parameter('/app/a') },
+      retry: { factor: 'fast' as never },
+      coldStartRetry: { retries: 1 },
+    })
+    const error = await handler({}, lambdaContext(10_000)).catch((caught: Error) => caught)
+    expect(String(error)).toMatch(
+      /^TypeError: middy-extension-secrets: `retry`: Expected `factor` to be a number/,
+    )
+    expect(String(error).match(/middy-extension-secrets/g)).toHaveLength(1)
+  })
 })

@@ -403,7 +403,7 @@ describe('retry: p-retry options', () => {
         }),
       )
       .handler(async () => 'ok')
-    await expect(handler({}, lambdaContext())).rejects.toThrow(/Expected `factor` to be a number/)
+    await expect(handler({}, lambdaContext())).rejects.toThrow(/`retry`: Expected `factor` to be a number/)
     expect(emulator.requests).toHaveLength(0)
   })
 })
