@@ -172,6 +172,21 @@ interface Summary {
   chars: number
 }
 
+/** A handler module as a user's bundler would ship it: esbuild, minified, for Node 20. */
+const bundleOf = (entry: string, external: string[] = []) =>
+  build({
+    metafile: true,
+    entryPoints: [entry],
+    bundle: true,
+    minify: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    write: false,
+    logLevel: 'silent',
+    external,
+  })
+
 export const runBench = async (options: BenchOptions): Promise<BenchResult> => {
   const began = performance.now()
   const log = options.log ?? (() => {})
@@ -341,17 +356,7 @@ export const runBench = async (options: BenchOptions): Promise<BenchResult> => {
     const gzipped = new Map<string, number>()
     let ourInputs: [string, number][] = []
     for (const name of coldContenders6) {
-      const result = await build({
-        metafile: true,
-        entryPoints: [join(work, 'middy6/contenders', `${name}.mjs`)],
-        bundle: true,
-        minify: true,
-        platform: 'node',
-        format: 'esm',
-        target: 'node20',
-        write: false,
-        logLevel: 'silent',
-      })
+      const result = await bundleOf(join(work, 'middy6/contenders', `${name}.mjs`))
       const code = result.outputFiles[0]!.contents
       bundles.set(name, code.byteLength)
       gzipped.set(name, gzipSync(code).byteLength)
@@ -391,17 +396,11 @@ export const runBench = async (options: BenchOptions): Promise<BenchResult> => {
     const features = ['core', 'refresh-on', 'powertools', 'everything']
     const featureBytes = new Map<string, { min: number; gzip: number }>()
     for (const feature of features) {
-      const result = await build({
-        entryPoints: [join(work, 'middy6/features', `${feature}.mjs`)],
-        bundle: true,
-        minify: true,
-        platform: 'node',
-        format: 'esm',
-        target: 'node20',
-        write: false,
-        logLevel: 'silent',
-        external: ['@middy/core', '@middy/util', 'p-retry'],
-      })
+      const result = await bundleOf(join(work, 'middy6/features', `${feature}.mjs`), [
+        '@middy/core',
+        '@middy/util',
+        'p-retry',
+      ])
       const code = result.outputFiles[0]!.contents
       featureBytes.set(feature, { min: code.byteLength, gzip: gzipSync(code).byteLength })
     }

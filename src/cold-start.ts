@@ -1,5 +1,5 @@
 import type { Options as RetryOptions } from 'p-retry'
-import { type Answer, type Failure, isSlowGeneric, loadRetry, optionError } from './extension.js'
+import { type Answer, type Failure, loadRetry, optionError } from './extension.js'
 
 // `coldStartRetry`: a second p-retry around the extension's request, for a value this process never had,
 // while the layer's generic 400 comes as late as throttling makes it (docs/decisions/0015).
@@ -35,7 +35,7 @@ export const askWhileThrottled = async (
         // A request the deadline cut short says less than the 400 before it, which stays the answer;
         // any other answer, a value among them, is the answer even as the deadline comes.
         if (!(throttled && 'failure' in answer && answer.failure.code === 'TIMEOUT')) last = answer
-        if ('failure' in answer && isSlowGeneric(answer.failure)) {
+        if ('failure' in answer && answer.failure.throttled) {
           throttled = answer
           throw new Throttled()
         }
@@ -54,7 +54,7 @@ export const askWhileThrottled = async (
   }
   // p-retry makes no attempt once the signal has aborted: the plain request reports the deadline.
   if (last === undefined) return ask()
-  const cut = signal?.aborted && 'failure' in last && isSlowGeneric(last.failure)
+  const cut = signal?.aborted && 'failure' in last && last.failure.throttled
   return {
     ...(cut ? { failure: { ...(last as { failure: Failure }).failure, cutByDeadline: true } } : last),
     attempts,

@@ -42,8 +42,8 @@ export interface Failure {
   reason: string
   status?: number
   body?: string
-  /** The layer's generic 400: how long the extension took to give it (ms). */
-  genericAfterMs?: number
+  /** The layer's generic 400 came after `throttledAfterMs` or more: throttling, not a missing name. */
+  throttled?: boolean
   /** `coldStartRetry` was still asking when the deadline came: another invocation may ask again. */
   cutByDeadline?: boolean
 }
@@ -196,17 +196,17 @@ const answer = (
     // the layer answers one generic 400 for every upstream failure, whose cause only its log shows.
     const type = /"__type"\s*:\s*"([\w.#]+)"/.exec(body)?.[1]
     if (type) return failure('UPSTREAM_ERROR', `upstream ${type} (${status})`)
-    const cause =
-      tookMs >= throttledAfterMs
-        ? `after ${tookMs} ms: likely throttled upstream`
-        : 'not found, denied or throttled upstream'
+    const throttled = tookMs >= throttledAfterMs
+    const cause = throttled
+      ? `after ${tookMs} ms: likely throttled upstream`
+      : 'not found, denied or throttled upstream'
     return {
       failure: {
         code: 'UPSTREAM_ERROR',
         reason: `${status} "${body}": ${cause} (see the function's logs)`,
         status,
         body,
-        genericAfterMs: tookMs,
+        ...(throttled ? { throttled } : {}),
       },
     }
   }
@@ -395,11 +395,9 @@ const exhausted = (
 /**
  * The layer answers its generic 400 at once for a name that does not exist or access denied, which its
  * SDK does not retry; a throttled read it retries upstream twice, with backoffs of up to 2 and 4 s, so
- * that 400 comes late: after this long, about 16 times in 17. Long enough that a missing name's 400 queued behind
- * other reads for the layer's three connections stays below it (docs/decisions/0015-cold-start-storms.md;
- * the layer's retries are stated by the protocol notes, not shown by a capture).
+ * that 400 comes late: after this long, about 16 times in 17. Long enough that a missing name's 400
+ * queued behind other reads for the layer's three connections stays below it
+ * (docs/decisions/0015-cold-start-storms.md; the layer's retries are stated by the protocol notes, not
+ * shown by a capture).
  */
 export const throttledAfterMs = 1_000
-
-/** The layer's generic 400, late enough to be throttling rather than a missing name or a denial. */
-export const isSlowGeneric = (failure: Failure) => (failure.genericAfterMs ?? 0) >= throttledAfterMs

@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events'
 import { askWhileThrottled } from './cold-start.js'
 import { ExtensionSecretsError, isThrottled, isTransientError } from './errors.js'
 import type { ExtensionSecretsEvent } from './events.js'
-import { type Connection, type Failure, getFromExtension, isSlowGeneric, requestPath } from './extension.js'
+import { type Connection, type Failure, getFromExtension, requestPath } from './extension.js'
 import { addressOf } from './loopback.js'
 import { type Address, absoluteAfter, type Entry, type Resolved } from './options.js'
 import { produce, type RawValue, readBody, ValueFailure } from './value.js'
@@ -80,7 +80,7 @@ export const createLoad = (
         ...counts,
         status: failure.status,
         body: failure.body,
-        throttled: isSlowGeneric(failure) || undefined,
+        throttled: failure.throttled,
       },
     )
 

@@ -42,9 +42,9 @@ export interface ExtensionSecretsOptions {
   /** p-retry's options for the wait while the extension is not ready. */
   retry?: RetryOptions
   /**
-   * Off by default. p-retry's options for asking again when the layer answers its generic 400 slowly (after
-   * retrying upstream: throttling) for a value this process never had, within the deadline; `randomize`
-   * defaults to `true`. For cold-start storms: docs/scaling.md.
+   * Off by default. p-retry's options for asking again when the layer's generic 400 came after 1 s or
+   * more (it retried upstream: throttling) for a value this process never had, within the deadline;
+   * `randomize` defaults to `true`. For cold-start storms: docs/scaling.md.
    */
   coldStartRetry?: ColdStartRetryOptions
   /** Time kept free before the function's timeout (ms). Default 250. */

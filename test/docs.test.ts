@@ -187,3 +187,19 @@ test('every relative link of the docs shipped in the package points to a file th
   }
   expect(missing).toEqual([])
 }, 60_000)
+
+// The options page writes every default out; each one must be the default the code uses.
+test('the defaults written out in docs/options.md are the ones in src/options.ts', async () => {
+  const { defaults } = await import('../src/options.js')
+  const example = read('examples/docs/options.ts')
+  const region = example.slice(example.indexOf('#region defaults'), example.indexOf('#endregion defaults'))
+  const written = (key: string) => {
+    const text = new RegExp(`^\\s*${key}: (.+?),?$`, 'm').exec(region)?.[1]
+    if (text === undefined) return `${key} not written`
+    if (text === 'Number.POSITIVE_INFINITY') return Number.POSITIVE_INFINITY
+    return JSON.parse(text.replaceAll('_', '').replaceAll("'", '"'))
+  }
+  const { retry, port: _port, ...plain } = defaults
+  for (const [key, value] of Object.entries(plain)) expect(written(key), key).toEqual(value)
+  for (const [key, value] of Object.entries(retry)) expect(written(key), `retry.${key}`).toEqual(value)
+})
